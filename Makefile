@@ -1,0 +1,62 @@
+# Portwarden — the two commands for a fresh machine are `make demo` and `make test`.
+# Everything else here is a building block of those two, or a separate long-running job
+# (bench, fuzz-long) that the test suite does not run.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+CACHE ?= $(CURDIR)/.cache
+PW := build/release/src/app/portwarden
+FUZZ_SECONDS ?= 600
+
+.PHONY: all deps build debug asan test test-release test-asan fuzz-build fuzz-smoke fuzz-long \
+        corpus demo bench clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+debug: deps
+	cmake --preset debug >/dev/null
+	cmake --build --preset debug -j $(JOBS)
+
+asan: deps
+	cmake --preset asan-ubsan >/dev/null
+	cmake --build --preset asan-ubsan -j $(JOBS)
+
+test-release: build
+	ctest --preset release
+
+test-asan: asan
+	ctest --preset asan-ubsan
+
+# Builds the libFuzzer targets with clang and runs each for a short while (replaying its corpus).
+fuzz-build: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	scripts/run-fuzz 20
+
+# The long fuzzing run the robustness bar asks for; not part of `make test`.
+fuzz-long: fuzz-build
+	scripts/run-fuzz $(FUZZ_SECONDS)
+
+test: test-release test-asan fuzz-smoke
+
+corpus:
+	scripts/fetch-corpus $(CACHE)
+
+demo: build corpus
+	scripts/demo $(CACHE)
+
+# Accuracy and speed against the peer filters on split A; rewrites the tables in BENCHMARKS.md.
+bench: build corpus
+	scripts/install-deps --with-peers
+	bench/split-a.sh $(CACHE)
+
+clean:
+	rm -rf build

@@ -1,0 +1,465 @@
+// app/main.cpp — the `portwarden` command line.
+//
+// Purpose: one binary with subcommands; this file only wires arguments to the modules and formats
+// their results. Exit codes (also in `portwarden --help` and the README):
+//   0  success (for `check`: the message is not spam)
+//   1  `check` only: the message is spam
+//   2  usage error (unknown option, missing argument)
+//   3  runtime error (unreadable file, corrupt model, malformed list)
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "classify/classifier.hpp"
+#include "classify/trainer.hpp"
+#include "message_files.hpp"
+#include "metrics/roc.hpp"
+#include "metrics/scores.hpp"
+#include "metrics/svg.hpp"
+
+namespace {
+
+using pw::classify::classifier;
+using pw::classify::feature_extractor;
+using pw::classify::feature_options;
+using pw::classify::labelled_features;
+using pw::classify::model;
+using pw::classify::training_options;
+using json = nlohmann::json;
+
+constexpr int exit_ok = 0;
+constexpr int exit_spam = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_error = 3;
+
+constexpr const char* exit_codes_help =
+    "Exit codes: 0 success (check: not spam), 1 check: spam, 2 usage error, 3 runtime error.";
+
+int fail(const pw::error& e) {
+  std::fprintf(stderr, "portwarden: %s\n", e.message.c_str());
+  return exit_error;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct model_settings {
+  feature_options features;
+  training_options training;
+};
+
+void add_model_settings(CLI::App* cmd, model_settings& s) {
+  cmd->add_option("--hash-bits", s.features.hash_bits, "log2 of the weight table size (model size 4 * 2^bits bytes)")
+      ->check(CLI::Range(12, 23))
+      ->capture_default_str();
+  cmd->add_option("--text-bytes", s.features.text_prefix_bytes, "bytes of decoded text turned into features")
+      ->check(CLI::Range(256, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--header-bytes", s.features.header_prefix_bytes, "bytes of the header block turned into features")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--epochs", s.training.epochs, "passes over the training set")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd->add_option("--rate", s.training.learning_rate, "learning rate")
+      ->check(CLI::Range(0.0001, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--seed", s.training.seed, "shuffling seed")->capture_default_str();
+}
+
+// Parses and extracts features of every message: the expensive part of training.
+std::vector<labelled_features> featurise(const std::vector<pw::app::labelled_message>& messages,
+                                         const feature_options& options) {
+  feature_extractor extractor(options);
+  std::vector<labelled_features> out;
+  out.reserve(messages.size());
+  for (const auto& m : messages) {
+    auto ids = extractor.extract(pw::mime::parse(m.raw));
+    out.push_back({std::vector<std::uint32_t>(ids.begin(), ids.end()), m.is_spam});
+  }
+  return out;
+}
+
+json summary_json(const pw::metrics::summary& s) {
+  return json{
+      {"n_spam", s.n_spam},
+      {"n_ham", s.n_ham},
+      {"auc", s.auc},
+      {"one_minus_auc_pct", s.one_minus_auc_pct},
+      {"recall_at_fpr", {{"0.001", s.recall_at_0_1pct_fpr}, {"0.005", s.recall_at_0_5pct_fpr}, {"0.01", s.recall_at_1pct_fpr}}},
+      {"threshold", s.threshold},
+      {"hm_pct", s.hm_pct},
+      {"sm_pct", s.sm_pct},
+      {"lam_pct", s.lam_pct},
+      {"confusion",
+       {{"spam_flagged", s.at_threshold.spam_flagged},
+        {"spam_missed", s.at_threshold.spam_missed},
+        {"ham_flagged", s.at_threshold.ham_flagged},
+        {"ham_passed", s.at_threshold.ham_passed}}},
+  };
+}
+
+void print_summary(const pw::metrics::summary& s) {
+  std::printf("  messages          %llu spam, %llu ham\n", static_cast<unsigned long long>(s.n_spam),
+              static_cast<unsigned long long>(s.n_ham));
+  std::printf("  ROC AUC           %.6f   (1-AUC)%% = %.4f\n", s.auc, s.one_minus_auc_pct);
+  std::printf("  spam recall       %.4f @0.1%% FPR   %.4f @0.5%% FPR   %.4f @1%% FPR\n", s.recall_at_0_1pct_fpr,
+              s.recall_at_0_5pct_fpr, s.recall_at_1pct_fpr);
+  std::printf("  at threshold %.3g  hm%% %.3f  sm%% %.3f  lam%% %.3f  (%llu ham flagged, %llu spam missed)\n",
+              s.threshold, s.hm_pct, s.sm_pct, s.lam_pct,
+              static_cast<unsigned long long>(s.at_threshold.ham_flagged),
+              static_cast<unsigned long long>(s.at_threshold.spam_missed));
+}
+
+int run_check(const std::string& file, const std::string& model_path, bool as_json, std::size_t top, double threshold) {
+  auto m = model::load(model_path);
+  if (!m) {
+    return fail(m.error());
+  }
+  auto raw = pw::app::read_message(file);
+  if (!raw) {
+    return fail(raw.error());
+  }
+  classifier c(*m);
+  const auto v = c.score(*raw);
+  const bool spam = v.probability >= threshold;
+  const auto why = c.explain(*raw, top);
+  if (as_json) {
+    json features = json::array();
+    for (const auto& f : why) {
+      features.push_back({{"kind", std::string(pw::classify::feature_kind_name(f.kind))},
+                          {"feature", f.name},
+                          {"count", f.count},
+                          {"contribution", f.margin_share}});
+    }
+    json anomalies = json::array();
+    for (std::uint32_t bit = 0; bit < pw::mime::anomaly_count; ++bit) {
+      auto flag = static_cast<pw::mime::anomaly>(1u << bit);
+      if (pw::mime::has(v.anomalies, flag)) {
+        anomalies.push_back(std::string(pw::mime::anomaly_name(flag)));
+      }
+    }
+    json out{{"file", file},      {"verdict", spam ? "spam" : "ham"}, {"probability", v.probability},
+             {"margin", v.margin}, {"threshold", threshold},           {"features", v.features},
+             {"anomalies", anomalies}, {"top_features", features}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::printf("%s: %s  probability %.4f  (threshold %.2f, %zu features)\n", file.c_str(), spam ? "SPAM" : "ham",
+                v.probability, threshold, v.features);
+    for (const auto& f : why) {
+      std::printf("  %+8.4f  %-13s %s%s\n", f.margin_share, std::string(pw::classify::feature_kind_name(f.kind)).c_str(),
+                  json(f.name).dump().c_str(), f.count > 1 ? (" x" + std::to_string(f.count)).c_str() : "");
+    }
+  }
+  return spam ? exit_spam : exit_ok;
+}
+
+int run_learn(const std::vector<std::string>& files, bool spam, const std::string& model_path, const model_settings& s) {
+  std::optional<model> m;
+  if (std::filesystem::exists(model_path)) {
+    auto loaded = model::load_for_update(model_path);
+    if (!loaded) {
+      return fail(loaded.error());
+    }
+    m.emplace(std::move(*loaded));
+  } else {
+    m.emplace(s.features);
+  }
+  feature_extractor extractor(m->options());
+  for (const auto& f : files) {
+    auto raw = pw::app::read_message(f);
+    if (!raw) {
+      return fail(raw.error());
+    }
+    pw::classify::learn_one(*m, extractor.extract(pw::mime::parse(*raw)), spam, s.training.learning_rate);
+  }
+  if (auto r = m->save(model_path); !r) {
+    return fail(r.error());
+  }
+  std::printf("learned %zu %s message(s); model %s now trained on %llu spam, %llu ham\n", files.size(),
+              spam ? "spam" : "ham", model_path.c_str(), static_cast<unsigned long long>(m->trained_spam()),
+              static_cast<unsigned long long>(m->trained_ham()));
+  return exit_ok;
+}
+
+int run_train(const std::string& list_path, const std::string& model_path, const model_settings& s) {
+  const auto start = std::chrono::steady_clock::now();
+  auto list = pw::app::read_list(list_path);
+  if (!list) {
+    return fail(list.error());
+  }
+  auto messages = pw::app::load_messages(*list);
+  if (!messages) {
+    return fail(messages.error());
+  }
+  model m(s.features);
+  auto examples = featurise(*messages, s.features);
+  pw::classify::train_batch(m, examples, s.training);
+  if (auto r = m.save(model_path); !r) {
+    return fail(r.error());
+  }
+  std::printf("trained %s on %zu messages (%llu spam, %llu ham) in %.2f s\n", model_path.c_str(), examples.size(),
+              static_cast<unsigned long long>(m.trained_spam()), static_cast<unsigned long long>(m.trained_ham()),
+              seconds_since(start));
+  return exit_ok;
+}
+
+struct eval_outputs {
+  std::string model_path;
+  std::string scores_path;
+  std::string svg_path;
+  bool as_json = false;
+  double threshold = pw::classify::default_threshold;
+};
+
+int run_eval(const std::string& train_list, const std::string& test_list, const model_settings& s,
+             const eval_outputs& out) {
+  const auto start = std::chrono::steady_clock::now();
+  auto train = pw::app::read_list(train_list);
+  if (!train) {
+    return fail(train.error());
+  }
+  auto test = pw::app::read_list(test_list);
+  if (!test) {
+    return fail(test.error());
+  }
+  auto train_messages = pw::app::load_messages(*train);
+  if (!train_messages) {
+    return fail(train_messages.error());
+  }
+
+  const auto train_start = std::chrono::steady_clock::now();
+  model m(s.features);
+  pw::classify::train_batch(m, featurise(*train_messages, s.features), s.training);
+  const double train_seconds = seconds_since(train_start);
+  train_messages->clear();
+
+  auto test_messages = pw::app::load_messages(*test);
+  if (!test_messages) {
+    return fail(test_messages.error());
+  }
+  std::size_t test_bytes = 0;
+  for (const auto& t : *test_messages) {
+    test_bytes += t.raw.size();
+  }
+
+  // Scoring is timed on messages already in memory: parse + features + score, one thread.
+  std::vector<pw::metrics::scored> records;
+  records.reserve(test_messages->size());
+  classifier c(m);
+  const auto score_start = std::chrono::steady_clock::now();
+  for (const auto& t : *test_messages) {
+    records.push_back({t.path, t.is_spam, c.score(t.raw).probability});
+  }
+  const double score_seconds = seconds_since(score_start);
+
+  auto summary = pw::metrics::summarize(records, out.threshold);
+  if (!summary) {
+    return fail(summary.error());
+  }
+  if (!out.model_path.empty()) {
+    if (auto r = m.save(out.model_path); !r) {
+      return fail(r.error());
+    }
+  }
+  if (!out.scores_path.empty()) {
+    if (auto r = pw::metrics::write_scores_tsv(out.scores_path, records); !r) {
+      return fail(r.error());
+    }
+  }
+  if (!out.svg_path.empty()) {
+    auto curve = pw::metrics::build_roc(records);
+    if (!curve) {
+      return fail(curve.error());
+    }
+    std::vector<pw::metrics::named_curve> curves{{"Portwarden", std::move(*curve)}};
+    std::ofstream svg(out.svg_path);
+    svg << pw::metrics::render_roc_svg(curves, pw::metrics::svg_options{});
+    if (!svg) {
+      return fail(pw::make_error(pw::errc::io, "cannot write " + out.svg_path));
+    }
+  }
+  const double messages_per_second = static_cast<double>(records.size()) / score_seconds;
+  const double mb_per_second = static_cast<double>(test_bytes) / 1e6 / score_seconds;
+  if (out.as_json) {
+    json j = summary_json(*summary);
+    j["train_messages"] = train->size();
+    j["train_seconds"] = train_seconds;
+    j["train_messages_per_second"] = static_cast<double>(train->size()) / train_seconds;
+    j["test_messages"] = records.size();
+    j["test_bytes"] = test_bytes;
+    j["score_seconds"] = score_seconds;
+    j["messages_per_second"] = messages_per_second;
+    j["mb_per_second"] = mb_per_second;
+    j["wall_seconds"] = seconds_since(start);
+    j["model_bytes"] = 4096 + m.weights().size() * sizeof(float);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("Portwarden content classifier, trained on %zu messages in %.2f s (%.0f msg/s)\n", train->size(),
+                train_seconds, static_cast<double>(train->size()) / train_seconds);
+    std::printf("scored %zu test messages (%.1f MB) in %.3f s: %.0f msg/s, %.1f MB/s, one thread\n", records.size(),
+                static_cast<double>(test_bytes) / 1e6, score_seconds, messages_per_second, mb_per_second);
+    print_summary(*summary);
+    if (!out.svg_path.empty()) {
+      std::printf("  ROC plot          %s\n", out.svg_path.c_str());
+    }
+  }
+  return exit_ok;
+}
+
+int run_roc(const std::vector<std::string>& inputs, double threshold, bool as_json, const std::string& svg_path) {
+  std::vector<pw::metrics::named_curve> curves;
+  json all = json::object();
+  for (const auto& input : inputs) {
+    // NAME=PATH names a curve; a bare PATH is named after the file.
+    const auto eq = input.find('=');
+    const std::string path = eq == std::string::npos ? input : input.substr(eq + 1);
+    const std::string name = eq == std::string::npos ? std::filesystem::path(path).stem().string() : input.substr(0, eq);
+    auto records = pw::metrics::read_scores_tsv(std::filesystem::path(path));
+    if (!records) {
+      return fail(records.error());
+    }
+    auto summary = pw::metrics::summarize(*records, threshold);
+    if (!summary) {
+      return fail(summary.error());
+    }
+    if (as_json) {
+      all[name] = summary_json(*summary);
+    } else {
+      std::printf("%s (%s)\n", name.c_str(), path.c_str());
+      print_summary(*summary);
+    }
+    auto curve = pw::metrics::build_roc(*records);
+    if (!curve) {
+      return fail(curve.error());
+    }
+    curves.push_back({name, std::move(*curve)});
+  }
+  if (as_json) {
+    std::cout << (inputs.size() == 1 ? all.begin().value() : all).dump(2) << "\n";
+  }
+  if (!svg_path.empty()) {
+    std::ofstream svg(svg_path);
+    svg << pw::metrics::render_roc_svg(curves, pw::metrics::svg_options{});
+    if (!svg) {
+      return fail(pw::make_error(pw::errc::io, "cannot write " + svg_path));
+    }
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Portwarden: outbound spam control for ISPs that reads no mail and loses none."};
+  app.footer(exit_codes_help);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "portwarden 0.1.0");
+
+  std::string model_path = "portwarden.model";
+  model_settings settings;
+
+  // check
+  auto* check = app.add_subcommand("check", "Score one message: spam probability, verdict and the features behind it");
+  std::string check_file = "-";
+  bool check_json = false;
+  std::size_t check_top = 10;
+  double threshold = pw::classify::default_threshold;
+  check->add_option("file", check_file, "message file, or - for standard input")->capture_default_str();
+  check->add_option("-m,--model", model_path, "model file")->capture_default_str();
+  check->add_flag("--json", check_json, "print JSON");
+  check->add_option("--top", check_top, "how many contributing features to show")->capture_default_str();
+  check->add_option("--threshold", threshold, "spam verdict at or above this probability")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  check->footer(exit_codes_help);
+
+  // learn
+  auto* learn = app.add_subcommand("learn", "Train the model incrementally on messages of one class");
+  std::vector<std::string> learn_files;
+  bool learn_spam = false;
+  bool learn_ham = false;
+  auto* spam_flag = learn->add_flag("--spam", learn_spam, "the files are spam");
+  auto* ham_flag = learn->add_flag("--ham", learn_ham, "the files are ham (legitimate mail)");
+  spam_flag->excludes(ham_flag);
+  learn->add_option("files", learn_files, "message files")->required();
+  learn->add_option("-m,--model", model_path, "model file (created when missing)")->capture_default_str();
+  add_model_settings(learn, settings);
+  learn->footer(exit_codes_help);
+
+  // train
+  auto* train = app.add_subcommand("train", "Train a new model from a labelled list (batch)");
+  std::string train_list;
+  train->add_option("--list", train_list, "LIST file: path<TAB>spam|ham per line")->required();
+  train->add_option("-m,--model", model_path, "model file to write")->capture_default_str();
+  add_model_settings(train, settings);
+  train->footer(exit_codes_help);
+
+  // eval
+  auto* eval = app.add_subcommand("eval", "Train on one list, test on another, report ROC metrics and speed");
+  std::string eval_train;
+  std::string eval_test;
+  eval_outputs outputs;
+  eval->add_option("--train", eval_train, "training LIST")->required();
+  eval->add_option("--test", eval_test, "test LIST")->required();
+  eval->add_option("-m,--model", outputs.model_path, "also save the trained model here");
+  eval->add_option("--scores", outputs.scores_path, "write path<TAB>label<TAB>score for every test message");
+  eval->add_option("--svg", outputs.svg_path, "write the ROC plot as SVG");
+  eval->add_flag("--json", outputs.as_json, "print JSON");
+  eval->add_option("--threshold", outputs.threshold, "operating threshold for lam%, hm%, sm%")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  add_model_settings(eval, settings);
+  eval->footer(exit_codes_help);
+
+  // roc
+  auto* roc = app.add_subcommand("roc", "ROC metrics (and a combined plot) from scores files of any filter");
+  std::vector<std::string> roc_inputs;
+  double roc_threshold = pw::classify::default_threshold;
+  bool roc_json = false;
+  std::string roc_svg;
+  roc->add_option("--scores", roc_inputs, "[NAME=]FILE with path<TAB>spam|ham<TAB>score lines; repeatable")
+      ->required();
+  roc->add_option("--threshold", roc_threshold, "the filter's spam threshold (score >= threshold is spam)")
+      ->capture_default_str();
+  roc->add_flag("--json", roc_json, "print JSON");
+  roc->add_option("--svg", roc_svg, "write all curves into one SVG plot");
+  roc->footer(exit_codes_help);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_usage;
+  }
+
+  if (check->parsed()) {
+    return run_check(check_file, model_path, check_json, check_top, threshold);
+  }
+  if (learn->parsed()) {
+    if (!learn_spam && !learn_ham) {
+      std::fprintf(stderr, "portwarden learn: say --spam or --ham\n");
+      return exit_usage;
+    }
+    return run_learn(learn_files, learn_spam, model_path, settings);
+  }
+  if (train->parsed()) {
+    return run_train(train_list, model_path, settings);
+  }
+  if (eval->parsed()) {
+    return run_eval(eval_train, eval_test, settings, outputs);
+  }
+  if (roc->parsed()) {
+    return run_roc(roc_inputs, roc_threshold, roc_json, roc_svg);
+  }
+  return exit_usage;
+}

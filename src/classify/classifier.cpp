@@ -1,0 +1,55 @@
+// classify/classifier.cpp — see classifier.hpp for the contract.
+#include "classify/classifier.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+namespace pw::classify {
+
+classifier::classifier(const model& m, mime::limits limits)
+    : _model(m), _limits(limits), _extractor(m.options()) {}
+
+verdict classifier::score(const mime::message& parsed) {
+  auto ids = _extractor.extract(parsed);
+  verdict v;
+  v.margin = _model.margin(ids);
+  v.probability = _model.probability(v.margin);
+  v.features = ids.size();
+  v.anomalies = parsed.anomalies;
+  return v;
+}
+
+verdict classifier::score(std::string_view raw_message) {
+  return score(mime::parse(raw_message, _limits));
+}
+
+std::vector<contribution> classifier::explain(std::string_view raw_message, std::size_t top) {
+  const mime::message parsed = mime::parse(raw_message, _limits);
+  const std::vector<named_feature> named = _extractor.extract_named(parsed);
+  const float inv = inverse_norm(named.size());
+  const auto weights = _model.weights();
+
+  // Aggregate repeated features by (id, kind, name): their contributions add up.
+  std::unordered_map<std::string, contribution> by_feature;
+  for (const auto& f : named) {
+    std::string key = std::string(feature_kind_name(f.kind)) + '\x1f' + f.name;
+    auto [it, inserted] = by_feature.try_emplace(key, contribution{f.kind, f.name, 0, 0.0});
+    it->second.count += 1;
+    it->second.margin_share += static_cast<double>(weights[f.id]) * inv;
+  }
+  std::vector<contribution> out;
+  out.reserve(by_feature.size());
+  for (auto& [key, c] : by_feature) {
+    out.push_back(std::move(c));
+  }
+  const std::size_t keep = std::min(top, out.size());
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                    [](const contribution& a, const contribution& b) {
+                      return std::abs(a.margin_share) > std::abs(b.margin_share);
+                    });
+  out.resize(keep);
+  return out;
+}
+
+}  // namespace pw::classify

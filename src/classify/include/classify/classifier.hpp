@@ -1,0 +1,58 @@
+// classify/classifier.hpp — scoring a raw message: parse, extract features, score, explain.
+//
+// Purpose: the one entry point the rest of Portwarden uses for content scoring. It ties the MIME
+// parser, the feature extractor and a model together and returns a calibrated spam probability,
+// and on request the features that contributed most to it.
+//
+// Guarantees: never fails on any input bytes (the parser is best-effort); memory per call is bounded
+// by the parser limits and feature options. The default verdict threshold is 0.5 on the calibrated
+// probability.
+//
+// Ownership: a classifier borrows its model (which must outlive it) and owns scratch buffers.
+// Thread-safety: one classifier per thread; many classifiers may share one const model.
+// Privacy: `explain` returns readable feature names derived from the content, for the command line
+// (`portwarden check`) only; the relay logs probabilities and counts, never these names.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classify/features.hpp"
+#include "classify/model.hpp"
+#include "mime/message.hpp"
+
+namespace pw::classify {
+
+inline constexpr double default_threshold = 0.5;
+
+struct verdict {
+  double probability = 0;  // calibrated P(spam)
+  float margin = 0;        // uncalibrated score; what ROC analysis ranks by
+  std::size_t features = 0;
+  mime::anomaly anomalies = mime::anomaly::none;
+};
+
+struct contribution {
+  feature_kind kind;
+  std::string name;
+  int count = 0;            // occurrences in the message
+  double margin_share = 0;  // this feature's part of the margin (positive = towards spam)
+};
+
+class classifier {
+ public:
+  explicit classifier(const model& m, mime::limits limits = {});
+
+  verdict score(std::string_view raw_message);
+  verdict score(const mime::message& parsed);
+  // The `top` features with the largest absolute contribution, strongest first.
+  std::vector<contribution> explain(std::string_view raw_message, std::size_t top);
+
+ private:
+  const model& _model;
+  mime::limits _limits;
+  feature_extractor _extractor;
+};
+
+}  // namespace pw::classify

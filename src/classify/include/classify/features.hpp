@@ -1,0 +1,84 @@
+// classify/features.hpp — turning a parsed message into hashed features.
+//
+// Purpose: the feature side of the content classifier. Following what won the TREC spam track
+// (Goodman & Yih 2006; Sculley & Wachman 2007; Cormack 2007), a message becomes a bag of hashed
+// binary-ish features: character 4-grams of the normalised header block and of the first part of the
+// decoded text, word tokens and orthogonal sparse bigrams (OSB, pairs of words up to 4 apart), header
+// names and tokens of selected header values, URL hosts and domains, MIME structure, parser anomaly
+// flags and a few shape statistics. Features are hashed into a table of 2^hash_bits weights.
+//
+// Guarantees: extraction is deterministic for a given `feature_options` (the model file records them),
+// bounded by the options (prefix sizes), and never fails. Feature ids are < 2^hash_bits.
+//
+// Ownership: a feature_extractor owns reusable buffers; the span returned by `extract` stays valid
+// until the next call on the same extractor.
+//
+// Thread-safety: one extractor per thread (it keeps scratch buffers); extractors are cheap to create.
+//
+// Privacy: feature ids are one-way hashes. `extract_named` recovers readable names (words, n-grams)
+// for explaining a verdict on the command line to the mail's owner; the relay must never log them.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mime/message.hpp"
+
+namespace pw::classify {
+
+struct feature_options {
+  std::uint32_t hash_bits = 22;            // weight table of 2^22 floats = 16 MiB
+  std::uint32_t text_prefix_bytes = 3000;  // of the normalised decoded text (TREC practice: first ~3 KB)
+  std::uint32_t header_prefix_bytes = 2500;  // of the normalised header block
+  std::uint32_t osb_window = 4;            // OSB pairs up to this distance
+};
+
+// What a feature is about; part of every feature's hash, and its name prefix in explanations.
+enum class feature_kind : std::uint8_t {
+  text_gram,     // character 4-gram of the text
+  header_gram,   // character 4-gram of the header block
+  word,          // word of the subject or text
+  osb,           // word pair at a distance
+  subject_word,
+  header_name,
+  header_token,  // token of a selected header's value, scoped by header name
+  url_host,
+  url_domain,
+  anomaly,
+  structure,     // MIME structure: content types, attachment extensions
+  shape,         // statistics bucketed: sizes, counts, case ratios
+};
+std::string_view feature_kind_name(feature_kind kind);
+
+struct named_feature {
+  std::uint32_t id;
+  feature_kind kind;
+  std::string name;  // readable form, e.g. "viagra" or "url.example"
+};
+
+class feature_extractor {
+ public:
+  explicit feature_extractor(feature_options options = {});
+
+  // Hashed feature ids of `msg`, with repetitions (a feature seen twice appears twice).
+  std::span<const std::uint32_t> extract(const mime::message& msg);
+
+  // The same features with readable names; slower, for explanations only.
+  std::vector<named_feature> extract_named(const mime::message& msg);
+
+  const feature_options& options() const { return _options; }
+
+ private:
+  template <class Sink>
+  void extract_into(const mime::message& msg, Sink& sink);
+
+  feature_options _options;
+  std::vector<std::uint32_t> _ids;
+  std::string _text;    // normalised text prefix (scratch)
+  std::string _header;  // normalised header block (scratch)
+};
+
+}  // namespace pw::classify

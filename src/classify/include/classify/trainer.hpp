@@ -1,0 +1,47 @@
+// classify/trainer.hpp — training the logistic-regression model.
+//
+// Purpose: online (one message at a time, for `portwarden learn`) and batch (several shuffled passes
+// over a labelled set, for `portwarden train` and `eval`) training by stochastic gradient descent on
+// the logistic loss, as in the TREC spam-track winners. Batch training also fits Platt calibration
+// (a, b) on a held-out share of the training set, so the reported probability is calibrated.
+//
+// Guarantees: deterministic for a given seed and input order. Does no I/O.
+// Thread-safety: needs exclusive access to the model it trains.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "classify/model.hpp"
+
+namespace pw::classify {
+
+struct training_options {
+  float learning_rate = 0.5f;      // per-step size on the normalised features
+  std::uint32_t epochs = 8;        // passes over the training set (batch only)
+  std::uint64_t seed = 1;          // shuffling
+  double calibration_share = 0.2;  // held-out share for Platt calibration (batch only; 0 = none)
+};
+
+struct labelled_features {
+  std::vector<std::uint32_t> ids;
+  bool is_spam = false;
+};
+
+// One online update (a gradient step on one message). Counts the message as trained.
+void learn_one(model& m, std::span<const std::uint32_t> ids, bool is_spam, float learning_rate);
+
+// Batch training from zero weights on `examples`. The model must be trainable and blank or
+// previously trained with the same feature options.
+void train_batch(model& m, std::span<const labelled_features> examples, const training_options& options);
+
+struct labelled_margin {
+  float margin;
+  bool is_spam;
+};
+
+// Platt scaling: the (a, b) minimising log loss of sigmoid(a * margin + b) against the labels.
+calibration fit_platt(std::span<const labelled_margin> samples);
+
+}  // namespace pw::classify

@@ -1,0 +1,132 @@
+// classify/trainer.cpp — see trainer.hpp for the contract.
+#include "classify/trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace pw::classify {
+namespace {
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+void step(std::span<float> w, float& bias, std::span<const std::uint32_t> ids, bool is_spam, float rate) {
+  float s = 0;
+  for (std::uint32_t id : ids) {
+    s += w[id];
+  }
+  const float inv = inverse_norm(ids.size());
+  const float margin = bias + s * inv;
+  const float gradient = (is_spam ? 1.0f : 0.0f) - sigmoid(margin);
+  const float delta = rate * gradient * inv;
+  for (std::uint32_t id : ids) {
+    w[id] += delta;
+  }
+  bias += rate * gradient * 0.01f;  // the bias moves slowly: it only absorbs the class prior
+}
+
+void run_epochs(model& m, std::span<const labelled_features> examples, std::span<const std::size_t> subset,
+                const training_options& options) {
+  std::vector<std::size_t> order(subset.begin(), subset.end());
+  std::mt19937_64 rng(options.seed);
+  auto w = m.mutable_weights();
+  float bias = m.bias();
+  for (std::uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    // A decaying rate settles the weights in the later passes.
+    const float rate = options.learning_rate / (1.0f + static_cast<float>(epoch) * 0.5f);
+    for (std::size_t i : order) {
+      step(w, bias, examples[i].ids, examples[i].is_spam, rate);
+    }
+  }
+  m.set_bias(bias);
+  for (std::size_t i : subset) {
+    m.count_trained(examples[i].is_spam);
+  }
+}
+
+}  // namespace
+
+void learn_one(model& m, std::span<const std::uint32_t> ids, bool is_spam, float learning_rate) {
+  float bias = m.bias();
+  step(m.mutable_weights(), bias, ids, is_spam, learning_rate);
+  m.set_bias(bias);
+  m.count_trained(is_spam);
+}
+
+calibration fit_platt(std::span<const labelled_margin> samples) {
+  // Newton's method on the two parameters, with Platt's smoothed targets so that a separable
+  // held-out set does not drive a to infinity.
+  const std::size_t n = samples.size();
+  std::size_t positives = 0;
+  for (const auto& s : samples) {
+    positives += s.is_spam ? 1 : 0;
+  }
+  const std::size_t negatives = n - positives;
+  if (positives == 0 || negatives == 0) {
+    return {};
+  }
+  const double hi = (static_cast<double>(positives) + 1.0) / (static_cast<double>(positives) + 2.0);
+  const double lo = 1.0 / (static_cast<double>(negatives) + 2.0);
+  double a = 1.0;
+  double b = 0.0;
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    double ga = 0, gb = 0, haa = 1e-9, hab = 0, hbb = 1e-9;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = samples[i].margin;
+      const double t = samples[i].is_spam ? hi : lo;
+      const double p = 1.0 / (1.0 + std::exp(-(a * x + b)));
+      const double d = p - t;
+      const double v = p * (1.0 - p);
+      ga += d * x;
+      gb += d;
+      haa += v * x * x;
+      hab += v * x;
+      hbb += v;
+    }
+    const double det = haa * hbb - hab * hab;
+    if (std::abs(det) < 1e-12) {
+      break;
+    }
+    const double da = (hbb * ga - hab * gb) / det;
+    const double db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (std::abs(da) < 1e-9 && std::abs(db) < 1e-9) {
+      break;
+    }
+  }
+  if (!std::isfinite(a) || !std::isfinite(b) || a <= 0) {
+    return {};
+  }
+  return calibration{static_cast<float>(a), static_cast<float>(b)};
+}
+
+void train_batch(model& m, std::span<const labelled_features> examples, const training_options& options) {
+  std::vector<std::size_t> all(examples.size());
+  std::iota(all.begin(), all.end(), 0);
+
+  calibration calib;
+  if (options.calibration_share > 0 && examples.size() >= 50) {
+    // Fit calibration on a held-out share, scored by a model trained on the rest.
+    std::vector<std::size_t> shuffled = all;
+    std::mt19937_64 rng(options.seed ^ 0xCA11B4A7E5ULL);
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    const auto held = static_cast<std::size_t>(static_cast<double>(shuffled.size()) * options.calibration_share);
+    std::span<const std::size_t> held_out(shuffled.data(), held);
+    std::span<const std::size_t> rest(shuffled.data() + held, shuffled.size() - held);
+    model probe(m.options());
+    run_epochs(probe, examples, rest, options);
+    std::vector<labelled_margin> samples;
+    samples.reserve(held);
+    for (std::size_t i : held_out) {
+      samples.push_back({probe.margin(examples[i].ids), examples[i].is_spam});
+    }
+    calib = fit_platt(samples);
+  }
+  run_epochs(m, examples, all, options);
+  m.set_calibration(calib);
+}
+
+}  // namespace pw::classify
