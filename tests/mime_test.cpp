@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <list>
 #include <random>
 #include <set>
 #include <string>
@@ -20,8 +21,16 @@ using pw::mime::anomaly;
 using pw::mime::has;
 using pw::mime::limits;
 using pw::mime::message;
-using pw::mime::parse;
 using pw::mime::transfer_encoding;
+
+// A message keeps views into its input, so inputs built inline are kept alive here until exit.
+message parse_message(std::string&& raw, const limits& lim = {}) {
+  static std::list<std::string> kept;
+  kept.push_back(std::move(raw));
+  return pw::mime::parse(kept.back(), lim);
+}
+message parse_message(std::string_view raw, const limits& lim = {}) { return pw::mime::parse(raw, lim); }
+message parse_message(const char* raw, const limits& lim = {}) { return pw::mime::parse(raw, lim); }
 
 // Complete top-level headers, so tests of other features start from a message with no anomalies.
 constexpr std::string_view basic_headers =
@@ -38,7 +47,7 @@ std::string text_part(std::string_view charset, std::string_view encoding, std::
 
 TEST(mime_headers, unfolds_trims_and_keeps_order) {
   const std::string raw = with_headers("Subject:   a long\r\n\tfolded\r\n  subject  \nX-Empty:\n\nbody\n");
-  const message m = parse(raw);
+  const message m = parse_message(raw);
   EXPECT_EQ(m.subject, "a long\tfolded  subject");
   ASSERT_EQ(m.headers.size(), 5u);
   EXPECT_EQ(m.headers[0].name, "From");
@@ -50,7 +59,7 @@ TEST(mime_headers, unfolds_trims_and_keeps_order) {
 }
 
 TEST(mime_headers, decodes_b_and_q_encoded_words) {
-  const message m = parse(with_headers(
+  const message m = parse_message(with_headers(
       "Subject: =?UTF-8?B?SGVsbG8g4pyT?= and =?iso-8859-1?Q?caf=E9_cr=E8me?=\nX-Koi: =?koi8-r?b?0NLJ18XU?=\n\n"));
   EXPECT_EQ(m.subject, "Hello \u2713 and caf\u00e9 cr\u00e8me");
   EXPECT_EQ(m.find("x-koi")->value, "\u043f\u0440\u0438\u0432\u0435\u0442");
@@ -59,61 +68,61 @@ TEST(mime_headers, decodes_b_and_q_encoded_words) {
 
 TEST(mime_headers, joins_adjacent_encoded_words_without_the_space_between) {
   // A UTF-8 character split across two words must still decode.
-  const message m = parse(with_headers("Subject: =?utf-8?q?caf=C3?=  \n =?utf-8?q?=A9?= =?utf-8?q?_ok?= end\n\n"));
+  const message m = parse_message(with_headers("Subject: =?utf-8?q?caf=C3?=  \n =?utf-8?q?=A9?= =?utf-8?q?_ok?= end\n\n"));
   EXPECT_EQ(m.subject, "caf\u00e9 ok end");
 }
 
 TEST(mime_headers, iso_2022_jp_and_language_suffix) {
-  const message m = parse(with_headers("Subject: =?ISO-2022-JP*ja?B?GyRCJUYlOSVIGyhC?=\n\n"));
+  const message m = parse_message(with_headers("Subject: =?ISO-2022-JP*ja?B?GyRCJUYlOSVIGyhC?=\n\n"));
   EXPECT_EQ(m.subject, "\u30c6\u30b9\u30c8");
 }
 
 TEST(mime_headers, bad_encoded_word_is_kept_and_flagged) {
-  const message m = parse(with_headers("Subject: =?utf-8?X?abc?= and =?utf-8?Q?unterminated\n\n"));
+  const message m = parse_message(with_headers("Subject: =?utf-8?X?abc?= and =?utf-8?Q?unterminated\n\n"));
   EXPECT_TRUE(has(m.anomalies, anomaly::bad_encoded_word));
   EXPECT_NE(m.subject.find("abc"), std::string::npos);
-  const message plain = parse(with_headers("Subject: 2+2=?\n\n"));
+  const message plain = parse_message(with_headers("Subject: 2+2=?\n\n"));
   EXPECT_FALSE(has(plain.anomalies, anomaly::bad_encoded_word));
   EXPECT_EQ(plain.subject, "2+2=?");
 }
 
 TEST(mime_headers, eight_bit_header_bytes) {
-  const message utf8 = parse(with_headers("Subject: caf\xC3\xA9\n\n"));
+  const message utf8 = parse_message(with_headers("Subject: caf\xC3\xA9\n\n"));
   EXPECT_TRUE(has(utf8.anomalies, anomaly::eight_bit_header));
   EXPECT_EQ(utf8.subject, "caf\u00e9");
-  const message latin1 = parse(with_headers("Subject: caf\xE9 \x80\n\n"));
+  const message latin1 = parse_message(with_headers("Subject: caf\xE9 \x80\n\n"));
   EXPECT_EQ(latin1.subject, "caf\u00e9 \u20ac");  // windows-1252
 }
 
 TEST(mime_headers, singleton_duplicates_and_missing_fields) {
-  const message dup = parse(with_headers("Subject: one\nsubject: two\n\n"));
+  const message dup = parse_message(with_headers("Subject: one\nsubject: two\n\n"));
   EXPECT_TRUE(has(dup.anomalies, anomaly::duplicate_singleton_header));
   EXPECT_EQ(dup.subject, "one");
-  const message received_twice = parse(with_headers("Received: a\nReceived: b\n\n"));
+  const message received_twice = parse_message(with_headers("Received: a\nReceived: b\n\n"));
   EXPECT_FALSE(has(received_twice.anomalies, anomaly::duplicate_singleton_header));
 
-  const message bare = parse("Subject: hi\n\nbody\n");
+  const message bare = parse_message("Subject: hi\n\nbody\n");
   EXPECT_TRUE(has(bare.anomalies, anomaly::missing_from));
   EXPECT_TRUE(has(bare.anomalies, anomaly::missing_date));
   EXPECT_TRUE(has(bare.anomalies, anomaly::missing_message_id));
-  EXPECT_EQ(parse(with_headers("\nbody\n")).anomalies, anomaly::none);
+  EXPECT_EQ(parse_message(with_headers("\nbody\n")).anomalies, anomaly::none);
 }
 
 TEST(mime_headers, mbox_envelope_line_is_skipped) {
-  const message m = parse("From someone@example.org Mon Jan  1 00:00:00 2024\n" + with_headers("Subject: x\n\nhi\n"));
+  const message m = parse_message("From someone@example.org Mon Jan  1 00:00:00 2024\n" + with_headers("Subject: x\n\nhi\n"));
   EXPECT_EQ(m.anomalies, anomaly::none);
   EXPECT_EQ(m.subject, "x");
 }
 
 TEST(mime_headers, malformed_line_starts_the_body) {
-  const message m = parse(with_headers("Subject: x\nthis is not a header\nmore text\n"));
+  const message m = parse_message(with_headers("Subject: x\nthis is not a header\nmore text\n"));
   EXPECT_TRUE(has(m.anomalies, anomaly::malformed_header_line));
   EXPECT_TRUE(has(m.anomalies, anomaly::no_header_body_separator));
   EXPECT_EQ(m.text, "this is not a header\nmore text\n");
 }
 
 TEST(mime_headers, missing_separator_at_end_of_input) {
-  const message m = parse(with_headers("Subject: x"));
+  const message m = parse_message(with_headers("Subject: x"));
   EXPECT_TRUE(has(m.anomalies, anomaly::no_header_body_separator));
   EXPECT_EQ(m.subject, "x");
   EXPECT_TRUE(m.text.empty());
@@ -126,14 +135,14 @@ TEST(mime_headers, header_limits) {
   }
   limits lim;
   lim.max_headers = 10;
-  const message m = parse(many + "\nbody\n", lim);
+  const message m = parse_message(many + "\nbody\n", lim);
   EXPECT_TRUE(has(m.anomalies, anomaly::too_many_headers));
   EXPECT_EQ(m.headers.size(), 10u);
   EXPECT_EQ(m.text, "body\n");
 
   lim = {};
   lim.max_header_bytes = 100;
-  const message big = parse(many + "\nbody\n", lim);
+  const message big = parse_message(many + "\nbody\n", lim);
   EXPECT_TRUE(has(big.anomalies, anomaly::header_section_too_large));
   EXPECT_LT(big.headers.size(), 10u);
   EXPECT_EQ(big.text, "body\n");
@@ -141,7 +150,7 @@ TEST(mime_headers, header_limits) {
 
 TEST(mime_headers, one_megabyte_header_line) {
   const std::string raw = with_headers("Subject: " + std::string(1u << 20, 'x') + "\n\nbody\n");
-  const message m = parse(raw);
+  const message m = parse_message(raw);
   EXPECT_TRUE(has(m.anomalies, anomaly::header_line_too_long));
   EXPECT_EQ(m.subject.size(), limits{}.max_header_value_bytes);
   EXPECT_EQ(m.text, "body\n");
@@ -151,7 +160,7 @@ TEST(mime_headers, one_megabyte_header_line) {
   while (words.size() < (1u << 20)) {
     words += "=?utf-8?B?4pyT4pyT?= ";
   }
-  const message encoded = parse(with_headers("Subject: " + words + "\n\n"));
+  const message encoded = parse_message(with_headers("Subject: " + words + "\n\n"));
   EXPECT_LE(encoded.subject.size(), limits{}.max_header_value_bytes);
   EXPECT_EQ(encoded.subject.substr(0, 6), "\u2713\u2713");
   EXPECT_EQ(encoded.subject.size() % 3, 0u);  // no half character at the cut
@@ -160,7 +169,7 @@ TEST(mime_headers, one_megabyte_header_line) {
 // ------------------------------------------------------------------------------------- parameters
 
 TEST(mime_params, quoted_strings_comments_and_case) {
-  const message m = parse(with_headers(
+  const message m = parse_message(with_headers(
       "Content-Type: Text/Plain (a comment) ; CharSet=\"ISO-8859-1\"; name=\"a \\\"quoted\\\"; name.txt\"\n"
       "Content-Disposition: inline\n\ncaf\xE9\n"));
   const auto& p = m.parts[0];
@@ -172,7 +181,7 @@ TEST(mime_params, quoted_strings_comments_and_case) {
 }
 
 TEST(mime_params, rfc2231_extended_and_continued_values) {
-  const message m = parse(with_headers(
+  const message m = parse_message(with_headers(
       "Content-Type: multipart/mixed; boundary=b\n\n"
       "--b\nContent-Type: application/octet-stream\n"
       "Content-Disposition: attachment; filename*=iso-8859-1'fr'r%E9sum%E9.pdf\n\nA\n"
@@ -195,7 +204,7 @@ TEST(mime_tree, nested_message_from_test_data) {
   std::ifstream in(std::string(PW_TEST_DATA_DIR) + "/mime/nested.eml", std::ios::binary);
   ASSERT_TRUE(in);
   const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const message m = parse(raw);
+  const message m = parse_message(raw);
   EXPECT_EQ(m.anomalies, anomaly::none) << static_cast<std::uint32_t>(m.anomalies);
   EXPECT_EQ(m.subject, "caf\u00e9 report");
   EXPECT_EQ(m.find("from")->value, "\"Ren\u00e9e\" <renee@example.org>");
@@ -227,7 +236,7 @@ TEST(mime_tree, nested_message_from_test_data) {
 }
 
 TEST(mime_tree, boundary_that_prefixes_a_nested_boundary) {
-  const message m = parse(with_headers(
+  const message m = parse_message(with_headers(
       "Content-Type: multipart/mixed; boundary=\"=_b\"\n\n"
       "--=_b\nContent-Type: multipart/mixed; boundary=\"=_b2\"\n\n"
       "--=_b2\n\none\n--=_b2\n\ntwo\n--=_b2--\n"
@@ -238,14 +247,14 @@ TEST(mime_tree, boundary_that_prefixes_a_nested_boundary) {
 }
 
 TEST(mime_tree, empty_parts_and_boundary_in_first_line) {
-  const message m = parse(with_headers("Content-Type: multipart/mixed; boundary=b\n\n--b\n--b\n\nx\n--b--"));
+  const message m = parse_message(with_headers("Content-Type: multipart/mixed; boundary=b\n\n--b\n--b\n\nx\n--b--"));
   ASSERT_EQ(m.parts.size(), 3u);
   EXPECT_EQ(m.parts[1].encoded_body, "");
   EXPECT_EQ(m.text, "x");
 }
 
 TEST(mime_tree, crlf_line_ends_belong_to_the_delimiter) {
-  const message m = parse(
+  const message m = parse_message(
       "From: a@b\r\nDate: x\r\nMessage-ID: <x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
       "--b\r\nContent-Type: application/octet-stream\r\n\r\nBYTES\r\n--b--\r\n");
   ASSERT_EQ(m.parts.size(), 2u);
@@ -254,7 +263,7 @@ TEST(mime_tree, crlf_line_ends_belong_to_the_delimiter) {
 }
 
 TEST(mime_tree, digest_parts_default_to_message_rfc822) {
-  const message m = parse(with_headers(
+  const message m = parse_message(with_headers(
       "Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: inner\n\ninner text\n--d--\n"));
   ASSERT_EQ(m.parts.size(), 3u);
   EXPECT_EQ(m.parts[1].content_type, "message/rfc822");
@@ -263,14 +272,14 @@ TEST(mime_tree, digest_parts_default_to_message_rfc822) {
 }
 
 TEST(mime_tree, missing_boundary_reads_the_body_as_text) {
-  const message m = parse(with_headers("Content-Type: multipart/mixed\n\nvisible words\n"));
+  const message m = parse_message(with_headers("Content-Type: multipart/mixed\n\nvisible words\n"));
   EXPECT_TRUE(has(m.anomalies, anomaly::missing_boundary));
   EXPECT_EQ(m.parts.size(), 1u);
   EXPECT_EQ(m.text, "visible words\n");
 }
 
 TEST(mime_tree, boundary_not_found) {
-  const message m = parse(with_headers("Content-Type: multipart/mixed; boundary=zz\n\n--other\n\nwords\n"));
+  const message m = parse_message(with_headers("Content-Type: multipart/mixed; boundary=zz\n\n--other\n\nwords\n"));
   EXPECT_TRUE(has(m.anomalies, anomaly::boundary_not_found));
   EXPECT_NE(m.text.find("words"), std::string::npos);
 }
@@ -279,13 +288,13 @@ TEST(mime_tree, truncated_multipart) {
   const std::string full = with_headers(
       "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nfirst\n"
       "--b\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29y");
-  const message m = parse(full);
+  const message m = parse_message(full);
   EXPECT_TRUE(has(m.anomalies, anomaly::unterminated_multipart));
   ASSERT_EQ(m.parts.size(), 3u);
   EXPECT_EQ(m.text, "first\nhello wor");
   // Cut anywhere: always a best-effort parse, never more parts than the full message.
   for (std::size_t cut = 0; cut <= full.size(); ++cut) {
-    const message t = parse(std::string_view(full).substr(0, cut));
+    const message t = parse_message(std::string_view(full).substr(0, cut));
     ASSERT_FALSE(t.parts.empty());
     EXPECT_LE(t.parts.size(), 3u);
   }
@@ -298,7 +307,7 @@ TEST(mime_tree, too_many_parts) {
   }
   limits lim;
   lim.max_parts = 10;
-  const message m = parse(with_headers("Content-Type: multipart/mixed; boundary=b\n\n" + body + "--b--\n"), lim);
+  const message m = parse_message(with_headers("Content-Type: multipart/mixed; boundary=b\n\n" + body + "--b--\n"), lim);
   EXPECT_TRUE(has(m.anomalies, anomaly::too_many_parts));
   EXPECT_EQ(m.parts.size(), 10u);
 }
@@ -316,13 +325,13 @@ std::string deep_multipart(int levels) {
 }
 
 TEST(mime_tree, ten_thousand_deep_multipart_nesting) {
-  const message m = parse(deep_multipart(10000));
+  const message m = parse_message(deep_multipart(10000));
   EXPECT_TRUE(has(m.anomalies, anomaly::nesting_too_deep));
   EXPECT_EQ(m.parts.size(), limits{}.max_depth + 1);
   EXPECT_EQ(m.parts.back().depth, limits{}.max_depth);
   EXPECT_EQ(m.text, "");
 
-  const message shallow = parse(deep_multipart(5));
+  const message shallow = parse_message(deep_multipart(5));
   EXPECT_FALSE(has(shallow.anomalies, anomaly::nesting_too_deep));
   EXPECT_EQ(shallow.text, "bottom");
 }
@@ -333,7 +342,7 @@ TEST(mime_tree, ten_thousand_deep_message_nesting) {
     raw += "Content-Type: message/rfc822\n\n";
   }
   raw += "\nbottom\n";
-  const message m = parse(raw);
+  const message m = parse_message(raw);
   EXPECT_TRUE(has(m.anomalies, anomaly::nesting_too_deep));
   EXPECT_EQ(m.parts.size(), limits{}.max_depth + 1);
 }
@@ -341,13 +350,13 @@ TEST(mime_tree, ten_thousand_deep_message_nesting) {
 // --------------------------------------------------------------------------------- bodies, charsets
 
 TEST(mime_bodies, base64_text_tolerates_whitespace) {
-  const message m = parse(text_part("utf-8", "base64", "SGVsbG8s \n IHdv\tcmxk\n4pyT\n"));
+  const message m = parse_message(text_part("utf-8", "base64", "SGVsbG8s \n IHdv\tcmxk\n4pyT\n"));
   EXPECT_EQ(m.text, "Hello, world\u2713");
   EXPECT_EQ(m.anomalies, anomaly::none);
 }
 
 TEST(mime_bodies, invalid_base64_is_flagged_and_skipped) {
-  const message m = parse(text_part("us-ascii", "base64", "SGVs*bG8=\nA"));
+  const message m = parse_message(text_part("us-ascii", "base64", "SGVs*bG8=\nA"));
   EXPECT_TRUE(has(m.anomalies, anomaly::invalid_base64));
   EXPECT_EQ(m.text, "Hello");
   pw::mime::part p;
@@ -359,23 +368,23 @@ TEST(mime_bodies, invalid_base64_is_flagged_and_skipped) {
 }
 
 TEST(mime_bodies, quoted_printable) {
-  const message m = parse(text_part("iso-8859-1", "Quoted-Printable", "caf=E9 soft= \nbreak =3D ok=20\n"));
+  const message m = parse_message(text_part("iso-8859-1", "Quoted-Printable", "caf=E9 soft= \nbreak =3D ok=20\n"));
   EXPECT_EQ(m.text, "caf\u00e9 softbreak = ok \n");
   EXPECT_EQ(m.anomalies, anomaly::none);
-  const message bad = parse(text_part("us-ascii", "quoted-printable", "a=XYb =\n"));
+  const message bad = parse_message(text_part("us-ascii", "quoted-printable", "a=XYb =\n"));
   EXPECT_TRUE(has(bad.anomalies, anomaly::invalid_quoted_printable));
   EXPECT_EQ(bad.text, "a=XYb ");
 }
 
 TEST(mime_bodies, unknown_transfer_encoding_is_identity) {
-  const message m = parse(text_part("us-ascii", "x-uuencode", "begin 644 f\n"));
+  const message m = parse_message(text_part("us-ascii", "x-uuencode", "begin 644 f\n"));
   EXPECT_TRUE(has(m.anomalies, anomaly::unknown_transfer_encoding));
   EXPECT_EQ(m.parts[0].encoding, transfer_encoding::unknown);
   EXPECT_EQ(m.text, "begin 644 f\n");
 }
 
 TEST(mime_bodies, absent_content_type_is_plain_text) {
-  const message m = parse(with_headers("\nplain\r\nbody\r\n"));
+  const message m = parse_message(with_headers("\nplain\r\nbody\r\n"));
   EXPECT_EQ(m.parts[0].content_type, "text/plain");
   EXPECT_EQ(m.text, "plain\nbody\n");
 }
@@ -403,7 +412,7 @@ TEST(mime_charsets, converts_declared_charsets) {
       {"unicode-1-1-utf-7", "a+AKM-b", "a\u00a3b"},
   };
   for (const auto& c : cases) {
-    const message m = parse(text_part(c.charset, "8bit", c.bytes));
+    const message m = parse_message(text_part(c.charset, "8bit", c.bytes));
     EXPECT_EQ(m.text, c.utf8) << c.charset;
     EXPECT_FALSE(has(m.anomalies, anomaly::unknown_charset)) << c.charset;
     EXPECT_FALSE(has(m.anomalies, anomaly::invalid_charset_bytes)) << c.charset;
@@ -411,25 +420,25 @@ TEST(mime_charsets, converts_declared_charsets) {
 }
 
 TEST(mime_charsets, invalid_bytes_become_replacement_characters) {
-  const message m = parse(text_part("utf-8", "8bit", "ok \xFF\xC3 end"));
+  const message m = parse_message(text_part("utf-8", "8bit", "ok \xFF\xC3 end"));
   EXPECT_TRUE(has(m.anomalies, anomaly::invalid_charset_bytes));
   EXPECT_EQ(m.text, "ok \ufffd\ufffd end");
-  const message sjis = parse(text_part("shift_jis", "8bit", "a\x81\x7F\x82"));
+  const message sjis = parse_message(text_part("shift_jis", "8bit", "a\x81\x7F\x82"));
   EXPECT_TRUE(has(sjis.anomalies, anomaly::invalid_charset_bytes));
   EXPECT_EQ(sjis.text.substr(0, 1), "a");
-  const message ascii = parse(text_part("us-ascii", "8bit", "caf\xE9"));
+  const message ascii = parse_message(text_part("us-ascii", "8bit", "caf\xE9"));
   EXPECT_TRUE(has(ascii.anomalies, anomaly::invalid_charset_bytes));
   EXPECT_EQ(ascii.text, "caf\u00e9");
 }
 
 TEST(mime_charsets, unknown_charset_falls_back_to_latin1) {
-  const message m = parse(text_part("x-no-such-charset", "8bit", "caf\xE9"));
+  const message m = parse_message(text_part("x-no-such-charset", "8bit", "caf\xE9"));
   EXPECT_TRUE(has(m.anomalies, anomaly::unknown_charset));
   EXPECT_EQ(m.text, "caf\u00e9");
-  const message hostile = parse(text_part("\"utf-8//TRANSLIT\"", "8bit", "x\xE9"));
+  const message hostile = parse_message(text_part("\"utf-8//TRANSLIT\"", "8bit", "x\xE9"));
   EXPECT_TRUE(has(hostile.anomalies, anomaly::unknown_charset));
   // ASCII needs no conversion whatever the label.
-  const message ascii = parse(text_part("x-no-such-charset", "7bit", "plain"));
+  const message ascii = parse_message(text_part("x-no-such-charset", "7bit", "plain"));
   EXPECT_FALSE(has(ascii.anomalies, anomaly::unknown_charset));
 }
 
@@ -438,11 +447,11 @@ TEST(mime_charsets, many_distinct_charsets_are_all_converted) {
   for (int round = 0; round < 2; ++round) {
     for (int i = 1; i <= 10; ++i) {
       const std::string cs = "iso-8859-" + std::to_string(i);
-      const message m = parse(text_part(cs, "8bit", "x\xE9"));
+      const message m = parse_message(text_part(cs, "8bit", "x\xE9"));
       EXPECT_FALSE(has(m.anomalies, anomaly::unknown_charset)) << cs;
     }
     for (int i = 0; i < 40; ++i) {
-      const message m = parse(text_part("x-junk-" + std::to_string(i), "8bit", "x\xE9"));
+      const message m = parse_message(text_part("x-junk-" + std::to_string(i), "8bit", "x\xE9"));
       EXPECT_TRUE(has(m.anomalies, anomaly::unknown_charset));
     }
   }
@@ -455,7 +464,7 @@ std::string html_message(std::string_view html) {
 }
 
 TEST(mime_html, strips_tags_scripts_styles_and_comments) {
-  const message m = parse(html_message(
+  const message m = parse_message(html_message(
       "<html><head><title>T</title><style>p{color:red}</style><script>var x='<p>';</script></head>"
       "<body><!-- hidden <b>text</b> --><p>Buy   <b>V</b>iagra\nnow</p><div>line&nbsp;two</div>"
       "<table><tr><td>a</td><td>b</td></tr></table><!DOCTYPE x>1 &lt; 2 &amp;&amp; 3 &gt; 2"
@@ -466,14 +475,14 @@ TEST(mime_html, strips_tags_scripts_styles_and_comments) {
 }
 
 TEST(mime_html, unterminated_constructs_consume_the_rest) {
-  EXPECT_EQ(parse(html_message("a<script>never closed")).text, "a");
-  EXPECT_EQ(parse(html_message("a<!-- never closed")).text, "a");
-  EXPECT_EQ(parse(html_message("a <b x=\"never closed")).text, "a");
-  EXPECT_EQ(parse(html_message("a < b &")).text, "a < b &");
+  EXPECT_EQ(parse_message(html_message("a<script>never closed")).text, "a");
+  EXPECT_EQ(parse_message(html_message("a<!-- never closed")).text, "a");
+  EXPECT_EQ(parse_message(html_message("a <b x=\"never closed")).text, "a");
+  EXPECT_EQ(parse_message(html_message("a < b &")).text, "a < b &");
 }
 
 TEST(mime_html, collects_links_from_attributes) {
-  const message m = parse(html_message(
+  const message m = parse_message(html_message(
       "<a HREF=\"HTTP://Evil.Example.COM/a?x=1&amp;y=2\">click</a><img src=http://img.example.org/i.gif>"
       "<a href='mailto:x@y'>m</a><a href=\"/relative\">r</a><form action=\"https://form.example.net/\">"));
   ASSERT_EQ(m.urls.size(), 3u);
@@ -484,26 +493,26 @@ TEST(mime_html, collects_links_from_attributes) {
 }
 
 TEST(mime_html, plain_only_alternative_and_mixed_html) {
-  const message alt = parse(with_headers(
+  const message alt = parse_message(with_headers(
       "Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/plain\n\nplain\n"
       "--a\nContent-Type: text/html\n\n<p>rich</p>\n--a--\n"));
   EXPECT_EQ(alt.text, "rich\n");
   EXPECT_EQ(alt.html_parts, 1u);
   EXPECT_FALSE(has(alt.anomalies, anomaly::html_only));
 
-  const message plain_alt = parse(with_headers(
+  const message plain_alt = parse_message(with_headers(
       "Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/plain\n\nfirst\n"
       "--a\nContent-Type: text/plain\n\nsecond\n--a--\n"));
   EXPECT_EQ(plain_alt.text, "second");
 
   // multipart/related holding the HTML counts as the HTML alternative.
-  const message related = parse(with_headers(
+  const message related = parse_message(with_headers(
       "Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/html\n\n<p>old</p>\n"
       "--a\nContent-Type: multipart/related; boundary=r\n\n--r\nContent-Type: text/html\n\n<p>new</p>\n"
       "--r\nContent-Type: image/gif\n\nGIF\n--r--\n--a\nContent-Type: text/plain\n\nplain\n--a--\n"));
   EXPECT_EQ(related.text, "new\n");
 
-  const message mixed = parse(with_headers(
+  const message mixed = parse_message(with_headers(
       "Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: text/html\n\n<b>one</b>\n"
       "--m\nContent-Type: text/html\n\n<b>two</b>\n--m\nContent-Type: text/plain\n"
       "Content-Disposition: attachment; filename=notes.txt\n\nattached\n--m--\n"));
@@ -515,7 +524,7 @@ TEST(mime_html, plain_only_alternative_and_mixed_html) {
 // ------------------------------------------------------------------------------------------- URLs
 
 TEST(mime_urls, finds_normalises_and_deduplicates) {
-  const message m = parse(with_headers(
+  const message m = parse_message(with_headers(
       "\nSee http://User:pw@WWW.Example.COM:8080/path?q=1. Or (https://secure.example.org/x) and\n"
       "www.Plain-Site.net/page, again http://User:pw@WWW.Example.COM:8080/path?q=1 and\n"
       "http://www.example.com/www.not-separate.com wwwx.no abc.www.no ftp://no.example "
@@ -540,7 +549,7 @@ TEST(mime_urls, capped_at_max_urls) {
   }
   limits lim;
   lim.max_urls = 7;
-  EXPECT_EQ(parse(with_headers("\n" + body), lim).urls.size(), 7u);
+  EXPECT_EQ(parse_message(with_headers("\n" + body), lim).urls.size(), 7u);
 }
 
 // -------------------------------------------------------------------------------- anomalies, limits
@@ -561,10 +570,10 @@ TEST(mime_anomalies, nul_bytes_and_line_endings) {
   std::string with_nul = with_headers("\nab");
   with_nul += '\0';
   with_nul += "c\n";
-  EXPECT_TRUE(has(parse(with_nul).anomalies, anomaly::nul_byte));
-  EXPECT_TRUE(has(parse("From: a\r\nDate: b\nMessage-ID: c\r\n\r\nx\r\n").anomalies, anomaly::bare_line_ending));
-  EXPECT_TRUE(has(parse(with_headers("\nlone\rcr\n")).anomalies, anomaly::bare_line_ending));
-  EXPECT_FALSE(has(parse(with_headers("\nunix only\n")).anomalies, anomaly::bare_line_ending));
+  EXPECT_TRUE(has(parse_message(with_nul).anomalies, anomaly::nul_byte));
+  EXPECT_TRUE(has(parse_message("From: a\r\nDate: b\nMessage-ID: c\r\n\r\nx\r\n").anomalies, anomaly::bare_line_ending));
+  EXPECT_TRUE(has(parse_message(with_headers("\nlone\rcr\n")).anomalies, anomaly::bare_line_ending));
+  EXPECT_FALSE(has(parse_message(with_headers("\nunix only\n")).anomalies, anomaly::bare_line_ending));
 }
 
 TEST(mime_anomalies, text_truncated_at_max_text_bytes) {
@@ -574,7 +583,7 @@ TEST(mime_anomalies, text_truncated_at_max_text_bytes) {
   for (int i = 0; i < 100; ++i) {
     body += "\u00e9\u2713 ";  // multi-byte, so the cut must respect character boundaries
   }
-  const message m = parse(text_part("utf-8", "8bit", body), lim);
+  const message m = parse_message(text_part("utf-8", "8bit", body), lim);
   EXPECT_TRUE(has(m.anomalies, anomaly::text_truncated));
   EXPECT_LE(m.text.size(), 100u);
   EXPECT_GE(m.text.size(), 94u);
@@ -584,7 +593,7 @@ TEST(mime_anomalies, text_truncated_at_max_text_bytes) {
 TEST(mime_anomalies, message_truncated_by_limit) {
   limits lim;
   lim.max_message_bytes = 120;
-  const message m = parse(with_headers("\n" + std::string(1000, 'a')), lim);
+  const message m = parse_message(with_headers("\n" + std::string(1000, 'a')), lim);
   EXPECT_TRUE(has(m.anomalies, anomaly::truncated_by_limit));
   EXPECT_LT(m.text.size(), 120u);
 }
@@ -595,14 +604,14 @@ TEST(mime_bad_input, binary_garbage) {
   for (char& c : garbage) {
     c = static_cast<char>(rng());
   }
-  const message m = parse(garbage);
+  const message m = parse_message(garbage);
   EXPECT_TRUE(has(m.anomalies, anomaly::binary_garbage));
   EXPECT_TRUE(has(m.anomalies, anomaly::malformed_header_line) || has(m.anomalies, anomaly::no_header_body_separator));
   EXPECT_EQ(m.parts.size(), 1u);
   EXPECT_LE(m.text.size(), limits{}.max_text_bytes);
   // Plain prose without headers is not garbage, just not a proper message.
-  EXPECT_FALSE(has(parse("hello there, this is text\nand more\n").anomalies, anomaly::binary_garbage));
-  EXPECT_FALSE(has(parse("").anomalies, anomaly::binary_garbage));
+  EXPECT_FALSE(has(parse_message("hello there, this is text\nand more\n").anomalies, anomaly::binary_garbage));
+  EXPECT_FALSE(has(parse_message("").anomalies, anomaly::binary_garbage));
 }
 
 TEST(mime_bad_input, fifty_megabyte_message) {
@@ -614,7 +623,7 @@ TEST(mime_bad_input, fifty_megabyte_message) {
     raw += line;
   }
   raw += "--big--\n";
-  const message m = parse(raw);
+  const message m = parse_message(raw);
   EXPECT_TRUE(has(m.anomalies, anomaly::text_truncated));
   EXPECT_FALSE(has(m.anomalies, anomaly::invalid_base64));
   EXPECT_LE(m.text.size(), limits{}.max_text_bytes);
@@ -624,7 +633,7 @@ TEST(mime_bad_input, fifty_megabyte_message) {
 
   limits small;
   small.max_message_bytes = 1u << 20;
-  const message cut = parse(raw, small);
+  const message cut = parse_message(raw, small);
   EXPECT_TRUE(has(cut.anomalies, anomaly::truncated_by_limit));
   EXPECT_TRUE(has(cut.anomalies, anomaly::unterminated_multipart));
 }
@@ -634,7 +643,7 @@ TEST(mime_bad_input, fifty_megabytes_of_html_and_lines) {
   while (raw.size() < (50u << 20)) {
     raw += "<p>word <a href=\"http://x.example/\">link</a> &amp; more</p>\n";
   }
-  const message m = parse(raw);
+  const message m = parse_message(raw);
   EXPECT_TRUE(has(m.anomalies, anomaly::text_truncated));
   EXPECT_LE(m.text.size(), limits{}.max_text_bytes);
   EXPECT_EQ(m.urls.size(), 1u);

@@ -294,17 +294,22 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string_view unfold(std::string_view raw_value, std::string& storage) {
-  if (std::memchr(raw_value.data(), '\n', raw_value.size()) == nullptr &&
-      std::memchr(raw_value.data(), '\r', raw_value.size()) == nullptr) {
-    return raw_value;
+std::string_view unfold(const raw_header& h, std::string& storage) {
+  if (!h.folded) {
+    return h.raw_value;
   }
   storage.clear();
-  storage.reserve(raw_value.size());
-  for (const char c : raw_value) {
-    if (c != '\r' && c != '\n') {
-      storage.push_back(c);
+  storage.reserve(h.raw_value.size());
+  std::string_view rest = h.raw_value;
+  while (!rest.empty()) {
+    const void* nl = std::memchr(rest.data(), '\n', rest.size());
+    const std::size_t line_end = nl == nullptr ? rest.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - rest.data());
+    std::size_t keep = line_end;
+    if (keep > 0 && rest[keep - 1] == '\r') {
+      --keep;
     }
+    storage.append(rest.data(), keep);
+    rest.remove_prefix(nl == nullptr ? rest.size() : line_end + 1);
   }
   return storage;
 }
@@ -347,6 +352,7 @@ header_section split_header_section(std::string_view entity, const limits& lim, 
       } else if (recording && within_size) {
         raw_header& h = section.headers.back();
         h.raw_value = std::string_view(h.raw_value.data(), base + line_end - h.raw_value.data());
+        h.folded = true;
       }
     } else {
       const void* colon = std::memchr(base + pos, ':', line_end - pos);
@@ -367,7 +373,7 @@ header_section split_header_section(std::string_view entity, const limits& lim, 
         found |= anomaly::too_many_headers;
       } else if (within_size) {
         const char* v = static_cast<const char*>(colon) + 1;
-        section.headers.push_back({name, std::string_view(v, base + line_end - v)});
+        section.headers.push_back({name, std::string_view(v, base + line_end - v), false});
         recording = true;
       }
     }
@@ -435,9 +441,9 @@ std::string decode_encoded_words(std::string_view s, anomaly& found) {
   return out;
 }
 
-std::string decode_header_value(std::string_view raw_value, const limits& lim, anomaly& found) {
+std::string decode_header_value(const raw_header& h, const limits& lim, anomaly& found) {
   std::string storage;
-  std::string_view v = trim(unfold(raw_value, storage));
+  std::string_view v = trim(unfold(h, storage));
   // Encoded-words shrink when decoded, so the raw value is cut with room to spare (fewer words cut
   // in half) and the decoded value is cut exactly below.
   const std::size_t raw_cap = lim.max_header_value_bytes * raw_value_factor;
@@ -463,9 +469,9 @@ const std::string* structured_value::find(std::string_view name) const {
   return nullptr;
 }
 
-structured_value parse_structured_value(std::string_view raw_value, anomaly& found) {
+structured_value parse_structured_value(const raw_header& h, anomaly& found) {
   std::string storage;
-  const std::string_view s = unfold(raw_value, storage);
+  const std::string_view s = unfold(h, storage);
   structured_value result;
   std::size_t i = 0;
   skip_cfws(s, i);

@@ -25,6 +25,7 @@ namespace pw::mime::detail {
 struct raw_header {
   std::string_view name;       // trimmed field name, as written
   std::string_view raw_value;  // after the colon through the last continuation line, line end excluded
+  bool folded = false;         // raw_value spans several lines and needs unfolding
 };
 
 struct header_section {
@@ -36,7 +37,7 @@ struct header_section {
 header_section split_header_section(std::string_view entity, const limits& lim, anomaly& found);
 
 // Unfolded, trimmed, RFC 2047 decoded UTF-8 value, at most lim.max_header_value_bytes bytes.
-std::string decode_header_value(std::string_view raw_value, const limits& lim, anomaly& found);
+std::string decode_header_value(const raw_header& h, const limits& lim, anomaly& found);
 
 // RFC 2047 decoding of an already unfolded text (also used for the non-standard but common
 // encoded-words inside quoted filename parameters).
@@ -55,12 +56,12 @@ struct structured_value {
   const std::string* find(std::string_view name) const;
 };
 
-structured_value parse_structured_value(std::string_view raw_value, anomaly& found);
+structured_value parse_structured_value(const raw_header& h, anomaly& found);
 
 bool iequals(std::string_view a, std::string_view b);
 
-// Removes folding line ends (CR and LF) from a raw header value; a view when there are none.
-std::string_view unfold(std::string_view raw_value, std::string& storage);
+// The header value without its folding line ends (CR and LF); a view when it was not folded.
+std::string_view unfold(const raw_header& h, std::string& storage);
 
 std::string_view trim(std::string_view s);
 

@@ -91,14 +91,67 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
 char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-tag_kind classify_tag(std::string_view name) {
+// Tag names of up to eight bytes packed into an integer, so looking one up is a few integer compares.
+constexpr std::uint64_t pack_name(std::string_view name) {
+  std::uint64_t key = 0;
+  for (std::size_t i = 0; i < name.size() && i < 8; ++i) {
+    key |= static_cast<std::uint64_t>(static_cast<unsigned char>(name[i])) << (8 * i);
+  }
+  return key;
+}
+
+// An open-addressing table keyed by the packed name: one multiply and usually one compare per tag.
+constexpr std::size_t tag_slots = 128;
+
+struct tag_slot {
+  std::uint64_t key = 0;  // 0: empty (a packed name of one or more bytes is never 0)
+  tag_kind kind = tag_kind::inline_tag;
+};
+
+constexpr std::size_t tag_slot_of(std::uint64_t key) {
+  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 57);  // 7 bits: 128 slots
+}
+
+constexpr auto tag_hash_table = [] {
+  std::array<tag_slot, tag_slots> t{};
   for (const auto& e : tag_table) {
-    if (e.name == name) {
-      return e.kind;
+    if (e.name.size() > 8) {
+      continue;  // "blockquote" is looked up by name
+    }
+    const std::uint64_t key = pack_name(e.name);
+    std::size_t slot = tag_slot_of(key);
+    while (t[slot].key != 0) {
+      slot = (slot + 1) % tag_slots;
+    }
+    t[slot] = {key, e.kind};
+  }
+  return t;
+}();
+
+tag_kind classify_tag(std::string_view name) {
+  if (name.empty()) {
+    return tag_kind::inline_tag;
+  }
+  if (name.size() > 8) {
+    return name == "blockquote" ? tag_kind::block : tag_kind::inline_tag;
+  }
+  const std::uint64_t key = pack_name(name);
+  for (std::size_t slot = tag_slot_of(key);; slot = (slot + 1) % tag_slots) {
+    if (tag_hash_table[slot].key == key) {
+      return tag_hash_table[slot].kind;
+    }
+    if (tag_hash_table[slot].key == 0) {
+      return tag_kind::inline_tag;
     }
   }
-  return tag_kind::inline_tag;
 }
+
+// Bytes that end a run of ordinary text: markup starts and whitespace.
+constexpr auto text_run_stop = [] {
+  std::array<bool, 256> t{};
+  t['<'] = t['&'] = t[' '] = t['\t'] = t['\n'] = t['\r'] = t['\f'] = true;
+  return t;
+}();
 
 bool is_link_attribute(std::string_view name) {
   return name == "href" || name == "src" || name == "action" || name == "background";
@@ -372,7 +425,7 @@ void append_html_text(std::string_view html, std::string& out, std::vector<std::
       ++i;
     } else {
       std::size_t j = i + 1;
-      while (j < n && html[j] != '<' && html[j] != '&' && !is_html_space(html[j])) {
+      while (j < n && !text_run_stop[static_cast<unsigned char>(html[j])]) {
         ++j;
       }
       w.text().append(html.data() + i, j - i);

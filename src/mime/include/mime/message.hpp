@@ -104,6 +104,8 @@ struct part {
   transfer_encoding encoding = transfer_encoding::seven_bit;
   bool is_attachment = false;     // Content-Disposition: attachment, or a non-text leaf with a filename
   std::string_view encoded_body;  // the part's body as transmitted (view into raw); empty for multiparts
+                                  // split into children (one whose boundary is missing or never found,
+                                  // or that is nested too deep, keeps its body here)
   std::vector<header> headers;    // the part's own MIME headers (for the root: same as message::headers)
 };
 
@@ -117,7 +119,10 @@ struct message {
   std::vector<part> parts;        // flattened MIME tree, pre-order; never empty after parse
   std::string subject;            // decoded Subject (also among headers), "" when absent
   std::string text;               // readable UTF-8 text of all text parts, HTML reduced to text,
-                                  // parts separated by '\n', at most limits::max_text_bytes
+                                  // parts separated by '\n', at most limits::max_text_bytes. Text
+                                  // parts with Content-Disposition: attachment are left out; of a
+                                  // multipart/alternative only what a client would display counts
+                                  // (the last alternative holding HTML, else the last holding text)
   std::size_t html_parts = 0;     // how many text/html parts contributed to `text`
   std::vector<url> urls;          // from the text and from HTML href/src attributes, de-duplicated
   anomaly anomalies = anomaly::none;
