@@ -80,6 +80,7 @@ void exercise(std::string_view raw, const pw::mime::limits& lim) {
   }
   for (const auto& u : m.urls) {
     check(!u.host.empty());
+    check(valid_utf8(u.text));
     sink += touch(u.text) + touch(u.host);
   }
   if (const auto* h = m.find("from")) {

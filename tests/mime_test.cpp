@@ -376,6 +376,18 @@ TEST(mime_bodies, quoted_printable) {
   EXPECT_EQ(bad.text, "a=XYb ");
 }
 
+TEST(mime_bodies, decode_body_for_each_encoding) {
+  pw::mime::part p;
+  anomaly found = anomaly::none;
+  p.encoding = transfer_encoding::quoted_printable;
+  p.encoded_body = "a=00b=\nc";
+  EXPECT_EQ(pw::mime::decode_body(p, found), std::string("a\0bc", 4));
+  p.encoding = transfer_encoding::binary;
+  p.encoded_body = "raw=41";
+  EXPECT_EQ(pw::mime::decode_body(p, found), "raw=41");
+  EXPECT_EQ(found, anomaly::none);
+}
+
 TEST(mime_bodies, unknown_transfer_encoding_is_identity) {
   const message m = parse_message(text_part("us-ascii", "x-uuencode", "begin 644 f\n"));
   EXPECT_TRUE(has(m.anomalies, anomaly::unknown_transfer_encoding));
@@ -402,6 +414,7 @@ TEST(mime_charsets, converts_declared_charsets) {
       {"koi8-r", "\xD0\xD2\xC9\xD7\xC5\xD4", "\u043f\u0440\u0438\u0432\u0435\u0442"},
       {"gb2312", "\xC4\xE3\xBA\xC3", "\u4f60\u597d"},
       {"big5", "\xA7\x41\xA6\x6E", "\u4f60\u597d"},
+      {"chinesebig5", "\xA7\x41\xA6\x6E", "\u4f60\u597d"},
       {"iso-2022-jp", "\x1B$B%F%9%H\x1B(B", "\u30c6\u30b9\u30c8"},
       {"utf-8", "\xE2\x9C\x93", "\u2713"},
       {"UTF-8", "plain ascii", "plain ascii"},
@@ -429,6 +442,14 @@ TEST(mime_charsets, invalid_bytes_become_replacement_characters) {
   const message ascii = parse_message(text_part("us-ascii", "8bit", "caf\xE9"));
   EXPECT_TRUE(has(ascii.anomalies, anomaly::invalid_charset_bytes));
   EXPECT_EQ(ascii.text, "caf\u00e9");
+}
+
+TEST(mime_charsets, converter_output_is_checked) {
+  // UCS-4 0x7FFFFFFF: glibc emits an old-style 6-byte sequence, which must not reach the caller.
+  const message m = parse_message(with_headers("Subject: =?ucs4?B?f////w==?=\n\n"));
+  EXPECT_TRUE(has(m.anomalies, anomaly::invalid_charset_bytes));
+  EXPECT_EQ(m.subject.find('\xFD'), std::string::npos);
+  EXPECT_NE(m.subject.find("\ufffd"), std::string::npos);
 }
 
 TEST(mime_charsets, unknown_charset_falls_back_to_latin1) {

@@ -162,6 +162,9 @@ std::string_view iconv_name_for(std::string_view name) {
   if (name == "gb2312" || name == "gbk" || name == "x-gbk" || name == "cp936" || name == "euc-cn") {
     return "GB18030";
   }
+  if (name == "chinesebig5" || name == "x-x-big5" || name == "cn-big5") {
+    return "BIG5";
+  }
   if (name == "unicode-1-1-utf-7") {
     return "UTF-7";
   }
@@ -281,6 +284,15 @@ void append_with_iconv(iconv_t cd, std::string_view in, std::string& out, anomal
     --in_left;
   }
   out.resize(base + written);
+  // glibc's UCS-4 and similar converters pass values above U+10FFFF through as 5- and 6-byte
+  // sequences (found by fuzzing), so the output is checked rather than trusted.
+  const std::string_view produced = std::string_view(out).substr(base);
+  if (!is_valid_utf8(produced)) {
+    const std::string copy(produced);
+    out.resize(base);
+    append_utf8_sanitized(copy, out);
+    found |= anomaly::invalid_charset_bytes;
+  }
 }
 
 }  // namespace

@@ -82,6 +82,15 @@ void url_collector::add(std::string_view candidate) {
     return;
   }
   text.append(candidate.substr(0, max_url_text - text.size()));
+  if (text.size() == max_url_text) {
+    // HTML links may hold UTF-8: cut before a character, not inside it.
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) {
+      text.pop_back();
+    }
+    if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0) {
+      text.pop_back();
+    }
+  }
   const std::string_view rest = std::string_view(text).substr(scheme_len);
   const std::size_t authority_end = std::min(rest.find_first_of("/?#\\"), rest.size());
   std::string_view host = rest.substr(0, authority_end);
