@@ -132,7 +132,7 @@ for r in "${rows[@]}"; do
   ts=$(awk -v a="$trs" -v b="$scs" 'BEGIN { printf "%.1f", a + b }')
   rmb=$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')
   table+=$'\n'"| $name | $auc | $oma | $r1 | $r10 | $lam ($thr) | $mps | $mbs | $ts | $(fmt "$whole" '%.1f') | $rmb |"
-  notes+=$'\n'"- $name: $note; train ${trs}s, score ${scs}s for $n messages ($bytes bytes)."
+  notes+=$'\n'"- $name: $note; $(awk -v a="$trs" -v b="$scs" 'BEGIN { printf "train %.2f s, score %.2f s", a, b }') for $n messages ($bytes bytes)."
 done
 
 ratios=""
