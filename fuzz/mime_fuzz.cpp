@@ -68,6 +68,8 @@ void exercise(std::string_view raw, const pw::mime::limits& lim) {
     check(i == 0 || p.depth == m.parts[p.parent].depth + 1);
     check(p.depth <= lim.max_depth);
     sink += touch(p.content_type) + touch(p.charset) + touch(p.filename) + touch(p.encoded_body);
+    check(valid_utf8(p.content_type) && valid_utf8(p.charset) && valid_utf8(p.filename));
+    check(p.filename.size() <= lim.max_header_value_bytes);
     sink += static_cast<std::size_t>(p.encoding) + (p.is_attachment ? 1 : 0);
     check(p.encoded_body.empty() ||
           (p.encoded_body.data() >= raw.data() && p.encoded_body.data() + p.encoded_body.size() <= raw.data() + raw.size()));

@@ -24,6 +24,8 @@ constexpr std::size_t max_boundary = 256;
 // Only this much of a text part's encoded body is decoded for message::text: enough to fill
 // max_text_bytes many times over, and it keeps a 50 MB text part from costing 50 MB of conversions.
 constexpr std::size_t text_input_factor = 8;
+// Media types and charset names are short tokens; anything longer is not one.
+constexpr std::size_t max_type_name = 256;
 // binary_garbage looks at the first bytes only.
 constexpr std::size_t garbage_sample = 4096;
 
@@ -42,6 +44,24 @@ struct pending_entity {
   std::size_t depth;
   bool in_digest;  // RFC 2046 5.1.5: parts of multipart/digest default to message/rfc822
 };
+
+// A parameter value for a public string field: valid UTF-8 (raw 8-bit bytes read as UTF-8 or
+// windows-1252) and at most `max` bytes, cut on a character boundary.
+std::string as_field_text(std::string value, std::size_t max) {
+  if (!detail::is_valid_utf8(value)) {
+    std::string converted;
+    detail::append_8bit_header_text(value, converted);
+    value = std::move(converted);
+  }
+  if (value.size() > max) {
+    std::size_t keep = max;
+    while (keep > 0 && (static_cast<unsigned char>(value[keep]) & 0xC0) == 0x80) {
+      --keep;
+    }
+    value.resize(keep);
+  }
+  return value;
+}
 
 transfer_encoding parse_transfer_encoding(const detail::raw_header& h, anomaly& found) {
   std::string storage;
@@ -302,13 +322,14 @@ class parser {
     if (content_type != nullptr) {
       type = detail::parse_structured_value(*content_type, found);
     }
-    if (type.token.empty() || type.token.find('/') == std::string::npos) {
+    if (type.token.find('/') == std::string::npos || type.token.size() > max_type_name ||
+        !detail::is_ascii(type.token)) {
       // RFC 2045 5.2: an absent or unusable Content-Type means text/plain.
       type.token = e.in_digest && content_type == nullptr ? "message/rfc822" : "text/plain";
     }
     p.content_type = type.token;
     if (const std::string* charset = type.find("charset")) {
-      p.charset = detail::ascii_lower(detail::trim(*charset));
+      p.charset = as_field_text(detail::ascii_lower(detail::trim(*charset)), max_type_name);
     }
     detail::structured_value disp;
     if (disposition != nullptr) {
@@ -320,8 +341,9 @@ class parser {
     }
     if (filename != nullptr) {
       // Quoted encoded-words in file names break RFC 2047 5 but are what most mailers send.
-      p.filename = filename->find("=?") == std::string::npos ? *filename
-                                                             : detail::decode_encoded_words(*filename, found);
+      const bool plain = filename->find("=?") == std::string::npos;
+      p.filename = as_field_text(plain ? *filename : detail::decode_encoded_words(*filename, found),
+                                 _lim.max_header_value_bytes);
     }
 
     const std::string_view body = section.body;
