@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -108,14 +109,14 @@ json summary_json(const pw::metrics::summary& s) {
   };
 }
 
-void print_summary(const pw::metrics::summary& s) {
+void print_summary(const pw::metrics::summary& s, const std::string& threshold_label) {
   std::printf("  messages          %llu spam, %llu ham\n", static_cast<unsigned long long>(s.n_spam),
               static_cast<unsigned long long>(s.n_ham));
   std::printf("  ROC AUC           %.6f   (1-AUC)%% = %.4f\n", s.auc, s.one_minus_auc_pct);
   std::printf("  spam recall       %.4f @0.1%% FPR   %.4f @0.5%% FPR   %.4f @1%% FPR\n", s.recall_at_0_1pct_fpr,
               s.recall_at_0_5pct_fpr, s.recall_at_1pct_fpr);
-  std::printf("  at threshold %.3g  hm%% %.3f  sm%% %.3f  lam%% %.3f  (%llu ham flagged, %llu spam missed)\n",
-              s.threshold, s.hm_pct, s.sm_pct, s.lam_pct,
+  std::printf("  at %s  hm%% %.3f  sm%% %.3f  lam%% %.3f  (%llu ham flagged, %llu spam missed)\n",
+              threshold_label.c_str(), s.hm_pct, s.sm_pct, s.lam_pct,
               static_cast<unsigned long long>(s.at_threshold.ham_flagged),
               static_cast<unsigned long long>(s.at_threshold.spam_missed));
 }
@@ -258,11 +259,13 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
   classifier c(m);
   const auto score_start = std::chrono::steady_clock::now();
   for (const auto& t : *test_messages) {
-    records.push_back({t.path, t.is_spam, c.score(t.raw).probability});
+    records.push_back({t.path, t.is_spam, c.score(t.raw).log_odds});
   }
   const double score_seconds = seconds_since(score_start);
 
-  auto summary = pw::metrics::summarize(records, out.threshold);
+  // Scores are calibrated log-odds, so the probability threshold becomes its logit.
+  const double score_threshold = std::log(out.threshold / (1.0 - out.threshold));
+  auto summary = pw::metrics::summarize(records, score_threshold);
   if (!summary) {
     return fail(summary.error());
   }
@@ -292,6 +295,8 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
   const double mb_per_second = static_cast<double>(test_bytes) / 1e6 / score_seconds;
   if (out.as_json) {
     json j = summary_json(*summary);
+    j["threshold_probability"] = out.threshold;
+    j["score_units"] = "calibrated log-odds ln(p/(1-p))";
     j["train_messages"] = train->size();
     j["train_seconds"] = train_seconds;
     j["train_messages_per_second"] = static_cast<double>(train->size()) / train_seconds;
@@ -308,7 +313,9 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
                 train_seconds, static_cast<double>(train->size()) / train_seconds);
     std::printf("scored %zu test messages (%.1f MB) in %.3f s: %.0f msg/s, %.1f MB/s, one thread\n", records.size(),
                 static_cast<double>(test_bytes) / 1e6, score_seconds, messages_per_second, mb_per_second);
-    print_summary(*summary);
+    char label[64];
+    std::snprintf(label, sizeof label, "p >= %.3g", out.threshold);
+    print_summary(*summary, label);
     if (!out.svg_path.empty()) {
       std::printf("  ROC plot          %s\n", out.svg_path.c_str());
     }
@@ -336,7 +343,7 @@ int run_roc(const std::vector<std::string>& inputs, double threshold, bool as_js
       all[name] = summary_json(*summary);
     } else {
       std::printf("%s (%s)\n", name.c_str(), path.c_str());
-      print_summary(*summary);
+      print_summary(*summary, "score >= " + std::to_string(threshold));
     }
     auto curve = pw::metrics::build_roc(*records);
     if (!curve) {
@@ -412,11 +419,12 @@ int main(int argc, char** argv) {
   eval->add_option("--train", eval_train, "training LIST")->required();
   eval->add_option("--test", eval_test, "test LIST")->required();
   eval->add_option("-m,--model", outputs.model_path, "also save the trained model here");
-  eval->add_option("--scores", outputs.scores_path, "write path<TAB>label<TAB>score for every test message");
+  eval->add_option("--scores", outputs.scores_path,
+                   "write path<TAB>label<TAB>score for every test message (score: calibrated log-odds, 0 = p 0.5)");
   eval->add_option("--svg", outputs.svg_path, "write the ROC plot as SVG");
   eval->add_flag("--json", outputs.as_json, "print JSON");
-  eval->add_option("--threshold", outputs.threshold, "operating threshold for lam%, hm%, sm%")
-      ->check(CLI::Range(0.0, 1.0))
+  eval->add_option("--threshold", outputs.threshold, "operating threshold (spam probability) for lam%, hm%, sm%")
+      ->check(CLI::Range(0.001, 0.999))
       ->capture_default_str();
   add_model_settings(eval, settings);
   eval->footer(exit_codes_help);

@@ -14,6 +14,7 @@ verdict classifier::score(const mime::message& parsed) {
   auto ids = _extractor.extract(parsed);
   verdict v;
   v.margin = _model.margin(ids);
+  v.log_odds = _model.log_odds(v.margin);
   v.probability = _model.probability(v.margin);
   v.features = ids.size();
   v.anomalies = parsed.anomalies;

@@ -157,9 +157,11 @@ float model::margin(std::span<const std::uint32_t> ids) const {
   return _bias + (s0 + s1 + s2 + s3) * inverse_norm(n);
 }
 
-double model::probability(float margin) const {
-  return 1.0 / (1.0 + std::exp(-(static_cast<double>(_calibration.a) * margin + _calibration.b)));
+double model::log_odds(float margin) const {
+  return static_cast<double>(_calibration.a) * margin + _calibration.b;
 }
+
+double model::probability(float margin) const { return 1.0 / (1.0 + std::exp(-log_odds(margin))); }
 
 result<model> model::load(const std::filesystem::path& path) {
   const std::string name = path.string();

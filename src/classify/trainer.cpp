@@ -11,19 +11,30 @@ namespace {
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-void step(std::span<float> w, float& bias, std::span<const std::uint32_t> ids, bool is_spam, float rate) {
+constexpr float adagrad_floor = 1e-2f;  // keeps the first steps of a feature finite
+constexpr float bias_rate = 0.01f;      // the bias moves slowly: it only absorbs the class prior
+
+// One stochastic gradient step of the logistic loss with AdaGrad's per-feature rates: rare
+// features (a new spammer's URL) move fast, common ones (" the") settle. `squared` accumulates each
+// feature's squared gradients; `on_update(id, step)` sees every weight change (for averaging).
+template <class OnUpdate>
+void adagrad_step(std::span<float> w, std::span<float> squared, float& bias, std::span<const std::uint32_t> ids,
+                  bool is_spam, float rate, float ham_weight, OnUpdate&& on_update) {
   float s = 0;
   for (std::uint32_t id : ids) {
     s += w[id];
   }
   const float inv = inverse_norm(ids.size());
-  const float margin = bias + s * inv;
-  const float gradient = (is_spam ? 1.0f : 0.0f) - sigmoid(margin);
-  const float delta = rate * gradient * inv;
+  const float error = (is_spam ? 1.0f : 0.0f) - sigmoid(bias + s * inv);
+  const float g = error * inv * (is_spam ? 1.0f : ham_weight);
+  const float g2 = g * g;
   for (std::uint32_t id : ids) {
-    w[id] += delta;
+    squared[id] += g2;
+    const float d = rate * g / std::sqrt(squared[id] + adagrad_floor);
+    w[id] += d;
+    on_update(id, d);
   }
-  bias += rate * gradient * 0.01f;  // the bias moves slowly: it only absorbs the class prior
+  bias += rate * error * bias_rate;
 }
 
 void run_epochs(model& m, std::span<const labelled_features> examples, std::span<const std::size_t> subset,
@@ -31,15 +42,29 @@ void run_epochs(model& m, std::span<const labelled_features> examples, std::span
   std::vector<std::size_t> order(subset.begin(), subset.end());
   std::mt19937_64 rng(options.seed);
   auto w = m.mutable_weights();
+  std::vector<float> squared(w.size(), 0.0f);
+  // Averaged SGD (Polyak-Ruppert) with the lazy-update trick: `delayed` accumulates step * t, and
+  // the average after T steps is w - delayed / T. The averaged weights generalise better than the
+  // last iterate and make the result less sensitive to the shuffling order.
+  std::vector<float> delayed(w.size(), 0.0f);
   float bias = m.bias();
+  float delayed_bias = 0;
+  double t = 1;
+  const auto record = [&](std::uint32_t id, float d) { delayed[id] += static_cast<float>(t) * d; };
   for (std::uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
-    // A decaying rate settles the weights in the later passes.
-    const float rate = options.learning_rate / (1.0f + static_cast<float>(epoch) * 0.5f);
     for (std::size_t i : order) {
-      step(w, bias, examples[i].ids, examples[i].is_spam, rate);
+      const float before = bias;
+      adagrad_step(w, squared, bias, examples[i].ids, examples[i].is_spam, options.learning_rate, options.ham_weight,
+                   record);
+      delayed_bias += static_cast<float>(t) * (bias - before);
+      t += 1;
     }
   }
+  for (std::size_t j = 0; j < w.size(); ++j) {
+    w[j] -= delayed[j] / static_cast<float>(t);
+  }
+  bias -= delayed_bias / static_cast<float>(t);
   m.set_bias(bias);
   for (std::size_t i : subset) {
     m.count_trained(examples[i].is_spam);
@@ -49,9 +74,22 @@ void run_epochs(model& m, std::span<const labelled_features> examples, std::span
 }  // namespace
 
 void learn_one(model& m, std::span<const std::uint32_t> ids, bool is_spam, float learning_rate) {
+  // An incremental model keeps no AdaGrad history in its file, so each online step uses the rate a
+  // feature would get on its first sighting (squared gradient = its own).
   float bias = m.bias();
-  step(m.mutable_weights(), bias, ids, is_spam, learning_rate);
-  m.set_bias(bias);
+  auto w = m.mutable_weights();
+  float s = 0;
+  for (std::uint32_t id : ids) {
+    s += w[id];
+  }
+  const float inv = inverse_norm(ids.size());
+  const float error = (is_spam ? 1.0f : 0.0f) - sigmoid(bias + s * inv);
+  const float g = error * inv;
+  const float d = learning_rate * g / std::sqrt(g * g + adagrad_floor);
+  for (std::uint32_t id : ids) {
+    w[id] += d;
+  }
+  m.set_bias(bias + learning_rate * error * bias_rate);
   m.count_trained(is_spam);
 }
 

@@ -28,7 +28,8 @@ inline constexpr double default_threshold = 0.5;
 
 struct verdict {
   double probability = 0;  // calibrated P(spam)
-  float margin = 0;        // uncalibrated score; what ROC analysis ranks by
+  double log_odds = 0;     // calibrated ln(P / (1 - P)); what ROC analysis ranks by
+  float margin = 0;        // uncalibrated score
   std::size_t features = 0;
   mime::anomaly anomalies = mime::anomaly::none;
 };

@@ -67,7 +67,10 @@ class model {
   // The uncalibrated margin of a feature bag: bias + (sum of weights) / sqrt(number of features).
   // Normalising by the square root of the bag size keeps long and short messages on one scale.
   float margin(std::span<const std::uint32_t> ids) const;
-  // Calibrated spam probability of a margin.
+  // Calibrated log-odds of spam, a * margin + b: the score to rank by, since probabilities of
+  // confident verdicts round to exactly 0 or 1 in double precision and would tie.
+  double log_odds(float margin) const;
+  // Calibrated spam probability of a margin: the logistic function of its log-odds.
   double probability(float margin) const;
 
  private:
