@@ -77,7 +77,7 @@ class temp_dir {
 
 feature_options small_options() {
   feature_options o;
-  o.hash_bits = 16;
+  o.hash_bits = 18;
   return o;
 }
 
@@ -130,7 +130,10 @@ TEST(features, named_extraction_matches_hashed_ids) {
 
 TEST(model, save_and_load_round_trip) {
   temp_dir dir;
-  model m(small_options());
+  feature_options o = small_options();
+  o.gram_sizes = 1u << 3;
+  o.text_prefix_bytes = 1234;
+  model m(o);
   auto w = m.mutable_weights();
   for (std::size_t i = 0; i < w.size(); ++i) {
     w[i] = static_cast<float>(i % 97) * 0.01f - 0.3f;
@@ -143,7 +146,9 @@ TEST(model, save_and_load_round_trip) {
   auto loaded = model::load(path);
   ASSERT_TRUE(loaded) << loaded.error().message;
   EXPECT_FALSE(loaded->trainable());
-  EXPECT_EQ(loaded->options().hash_bits, 16u);
+  EXPECT_EQ(loaded->options().hash_bits, 18u);
+  EXPECT_EQ(loaded->options().gram_sizes, 1u << 3);
+  EXPECT_EQ(loaded->options().text_prefix_bytes, 1234u);
   EXPECT_FLOAT_EQ(loaded->bias(), 0.25f);
   EXPECT_FLOAT_EQ(loaded->calib().a, 2.0f);
   EXPECT_FLOAT_EQ(loaded->calib().b, -0.5f);

@@ -42,7 +42,7 @@ expect 2 "unknown option" -- "$pw" check --no-such-option
 expect 2 "no subcommand" -- "$pw"
 expect 2 "learn without class" -- "$pw" learn "$work/m/spam1.eml" -m "$work/x.model"
 
-expect 0 "train" -- "$pw" train --list "$work/train.list" -m "$work/a.model" --hash-bits 16
+expect 0 "train" -- "$pw" train --list "$work/train.list" -m "$work/a.model" --hash-bits 18
 [[ -s "$work/a.model" ]] || { echo "FAIL: train wrote no model"; fails=$((fails + 1)); }
 expect 1 "check spam" -- "$pw" check "$work/m/spam35.eml" -m "$work/a.model"
 expect 0 "check ham" -- "$pw" check "$work/m/ham35.eml" -m "$work/a.model"
@@ -55,11 +55,11 @@ expect 3 "check missing model" -- "$pw" check "$work/m/ham1.eml" -m "$work/none.
 head -c 1000 "$work/a.model" > "$work/torn.model"
 expect 3 "check torn model" -- "$pw" check "$work/m/ham1.eml" -m "$work/torn.model"
 
-expect 0 "learn creates a model" -- "$pw" learn --spam "$work"/m/spam1*.eml -m "$work/b.model" --hash-bits 16
+expect 0 "learn creates a model" -- "$pw" learn --spam "$work"/m/spam1*.eml -m "$work/b.model" --hash-bits 18
 expect 0 "learn updates it" -- "$pw" learn --ham "$work"/m/ham1*.eml -m "$work/b.model"
 grep -q "11 spam, 11 ham" "$work/out" || { echo "FAIL: learn counts"; cat "$work/out"; fails=$((fails + 1)); }
 
-expect 0 "eval" -- "$pw" eval --train "$work/train.list" --test "$work/test.list" --hash-bits 16 \
+expect 0 "eval" -- "$pw" eval --train "$work/train.list" --test "$work/test.list" --hash-bits 18 \
   --scores "$work/scores.tsv" --svg "$work/roc.svg" --json
 grep -q '"one_minus_auc_pct"' "$work/out" || { echo "FAIL: eval --json keys"; fails=$((fails + 1)); }
 [[ $(wc -l < "$work/scores.tsv") -eq 20 ]] || { echo "FAIL: scores file lines"; fails=$((fails + 1)); }

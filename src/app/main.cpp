@@ -60,13 +60,23 @@ struct model_settings {
 
 void add_model_settings(CLI::App* cmd, model_settings& s) {
   cmd->add_option("--hash-bits", s.features.hash_bits, "log2 of the weight table size (model size 4 * 2^bits bytes)")
-      ->check(CLI::Range(12, 23))
+      ->check(CLI::Range(18, 23))
       ->capture_default_str();
   cmd->add_option("--text-bytes", s.features.text_prefix_bytes, "bytes of decoded text turned into features")
       ->check(CLI::Range(256, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--header-bytes", s.features.header_prefix_bytes, "bytes of the header block turned into features")
       ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--gram-sizes", s.features.gram_sizes,
+                  "bit mask of character n-gram sizes (bit n: n-grams; 28 = 2, 3 and 4)")
+      ->check(CLI::Range(0, 510))
+      ->capture_default_str();
+  cmd->add_option("--osb-window", s.features.osb_window, "word pairs up to this distance (0: words only)")
+      ->check(CLI::Range(0, 8))
+      ->capture_default_str();
+  cmd->add_option("--ham-weight", s.training.ham_weight, "how much more a ham's gradient counts")
+      ->check(CLI::Range(0.1, 100.0))
       ->capture_default_str();
   cmd->add_option("--epochs", s.training.epochs, "passes over the training set")
       ->check(CLI::Range(1, 100))

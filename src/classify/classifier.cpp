@@ -11,12 +11,12 @@ classifier::classifier(const model& m, mime::limits limits)
     : _model(m), _limits(limits), _extractor(m.options()) {}
 
 verdict classifier::score(const mime::message& parsed) {
-  auto ids = _extractor.extract(parsed);
+  const weight_sum sum = _extractor.sum_weights(parsed, _model.weights());
   verdict v;
-  v.margin = _model.margin(ids);
+  v.margin = _model.margin(sum);
   v.log_odds = _model.log_odds(v.margin);
   v.probability = _model.probability(v.margin);
-  v.features = ids.size();
+  v.features = sum.count;
   v.anomalies = parsed.anomalies;
   return v;
 }

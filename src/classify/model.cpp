@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include <array>
+#include <cassert>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -33,7 +34,7 @@ struct file_header {
   float bias;
   float calibration_a;
   float calibration_b;
-  std::uint32_t reserved;
+  std::uint32_t gram_sizes;
   std::uint64_t trained_spam;
   std::uint64_t trained_ham;
   std::uint64_t weight_count;
@@ -83,8 +84,8 @@ result<feature_options> check_header(const file_header& h, std::size_t file_size
     return make_error(errc::invalid_input, path + ": model format version " + std::to_string(h.version) +
                                                " is not supported (this build reads version 1)");
   }
-  if (h.header_bytes != header_size || h.hash_bits < 10 || h.hash_bits > max_hash_bits ||
-      h.weight_count != (std::uint64_t{1} << h.hash_bits) || h.osb_window > 8) {
+  if (h.header_bytes != header_size || h.hash_bits < min_hash_bits || h.hash_bits > max_hash_bits ||
+      h.weight_count != (std::uint64_t{1} << h.hash_bits) || h.osb_window > 8 || h.gram_sizes > 0x1FE) {
     return make_error(errc::corrupt, path + ": model header is inconsistent");
   }
   if (file_size != header_size + h.weight_count * sizeof(float)) {
@@ -96,6 +97,7 @@ result<feature_options> check_header(const file_header& h, std::size_t file_size
   o.text_prefix_bytes = h.text_prefix_bytes;
   o.header_prefix_bytes = h.header_prefix_bytes;
   o.osb_window = h.osb_window;
+  o.gram_sizes = h.gram_sizes;
   return o;
 }
 
@@ -113,6 +115,7 @@ struct model::mapping {
 
 model::model(feature_options options)
     : _options(options), _owned(std::size_t{1} << options.hash_bits, 0.0f) {
+  assert(options.hash_bits >= min_hash_bits && options.hash_bits <= max_hash_bits);
   _weights = _owned.data();
   _weight_count = _owned.size();
 }
@@ -233,6 +236,7 @@ result<void> model::save(const std::filesystem::path& path) const {
   h.text_prefix_bytes = _options.text_prefix_bytes;
   h.header_prefix_bytes = _options.header_prefix_bytes;
   h.osb_window = _options.osb_window;
+  h.gram_sizes = _options.gram_sizes;
   h.bias = _bias;
   h.calibration_a = _calibration.a;
   h.calibration_b = _calibration.b;

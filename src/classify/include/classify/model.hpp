@@ -4,7 +4,8 @@
 // and Platt calibration parameters that turn the raw margin into a calibrated spam probability.
 //
 // File format (little-endian, version 1): a 4096-byte header — magic "PWMODEL1", format version,
-// header size, the feature_options the weights were trained with, bias, Platt a/b, counts of trained
+// header size, the feature_options the weights were trained with (hash bits, text and header
+// prefix sizes, OSB window, character gram sizes), bias, Platt a/b, counts of trained
 // spam/ham, weight count and an XXH3-64 checksum of the header (checksum field zeroed) and the
 // weights — followed by the weights as float32. The page-aligned weights are used in place through
 // mmap, so loading costs one checksum pass and no copy.
@@ -29,6 +30,11 @@
 #include "common/result.hpp"
 
 namespace pw::classify {
+
+// Feature bags are normalised to unit length: each of n binary features counts 1/sqrt(n).
+inline float inverse_norm(std::size_t n) {
+  return n == 0 ? 0.0f : 1.0f / __builtin_sqrtf(static_cast<float>(n));
+}
 
 struct calibration {
   float a = 1.0f;  // probability = 1 / (1 + exp(-(a * margin + b)))
@@ -67,6 +73,7 @@ class model {
   // The uncalibrated margin of a feature bag: bias + (sum of weights) / sqrt(number of features).
   // Normalising by the square root of the bag size keeps long and short messages on one scale.
   float margin(std::span<const std::uint32_t> ids) const;
+  float margin(const weight_sum& sum) const { return _bias + sum.sum * inverse_norm(sum.count); }
   // Calibrated log-odds of spam, a * margin + b: the score to rank by, since probabilities of
   // confident verdicts round to exactly 0 or 1 in double precision and would tie.
   double log_odds(float margin) const;
@@ -87,8 +94,5 @@ class model {
   std::uint64_t _trained_ham = 0;
 };
 
-inline float inverse_norm(std::size_t n) {
-  return n == 0 ? 0.0f : 1.0f / __builtin_sqrtf(static_cast<float>(n));
-}
 
 }  // namespace pw::classify
