@@ -14,27 +14,38 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 constexpr float adagrad_floor = 1e-2f;  // keeps the first steps of a feature finite
 constexpr float bias_rate = 0.01f;      // the bias moves slowly: it only absorbs the class prior
 
+// Everything training keeps per weight, side by side so that one step touches one cache line per
+// feature instead of three (measured: the table is larger than L2 and training is bound by misses).
+struct training_slot {
+  float weight = 0;
+  float squared = 0;  // AdaGrad: sum of this feature's squared gradients
+  float delayed = 0;  // averaging: sum of step * t (see run_epochs)
+  float unused = 0;   // pads the slot to 16 bytes, so a slot never straddles two cache lines
+};
+
 // One stochastic gradient step of the logistic loss with AdaGrad's per-feature rates: rare
-// features (a new spammer's URL) move fast, common ones (" the") settle. `squared` accumulates each
-// feature's squared gradients; `on_update(id, step)` sees every weight change (for averaging).
-template <class OnUpdate>
-void adagrad_step(std::span<float> w, std::span<float> squared, float& bias, std::span<const std::uint32_t> ids,
-                  bool is_spam, float rate, float ham_weight, OnUpdate&& on_update) {
+// features (a new spammer's URL) move fast, common ones (" the") settle.
+void adagrad_step(std::span<training_slot> slots, float& bias, float& delayed_bias, float t,
+                  std::span<const std::uint32_t> ids, bool is_spam, const training_options& options) {
   float s = 0;
   for (std::uint32_t id : ids) {
-    s += w[id];
+    s += slots[id].weight;
   }
   const float inv = inverse_norm(ids.size());
   const float error = (is_spam ? 1.0f : 0.0f) - sigmoid(bias + s * inv);
-  const float g = error * inv * (is_spam ? 1.0f : ham_weight);
+  const float g = error * inv * (is_spam ? 1.0f : options.ham_weight);
   const float g2 = g * g;
+  const float rate_g = options.learning_rate * g;
   for (std::uint32_t id : ids) {
-    squared[id] += g2;
-    const float d = rate * g / std::sqrt(squared[id] + adagrad_floor);
-    w[id] += d;
-    on_update(id, d);
+    training_slot& slot = slots[id];
+    slot.squared += g2;
+    const float d = rate_g / std::sqrt(slot.squared + adagrad_floor);
+    slot.weight += d;
+    slot.delayed += t * d;
   }
-  bias += rate * error * bias_rate;
+  const float bias_step = options.learning_rate * error * bias_rate;
+  bias += bias_step;
+  delayed_bias += t * bias_step;
 }
 
 void run_epochs(model& m, std::span<const labelled_features> examples, std::span<const std::size_t> subset,
@@ -42,30 +53,27 @@ void run_epochs(model& m, std::span<const labelled_features> examples, std::span
   std::vector<std::size_t> order(subset.begin(), subset.end());
   std::mt19937_64 rng(options.seed);
   auto w = m.mutable_weights();
-  std::vector<float> squared(w.size(), 0.0f);
+  std::vector<training_slot> slots(w.size());
+  for (std::size_t j = 0; j < w.size(); ++j) {
+    slots[j].weight = w[j];
+  }
   // Averaged SGD (Polyak-Ruppert) with the lazy-update trick: `delayed` accumulates step * t, and
   // the average after T steps is w - delayed / T. The averaged weights generalise better than the
   // last iterate and make the result less sensitive to the shuffling order.
-  std::vector<float> delayed(w.size(), 0.0f);
   float bias = m.bias();
   float delayed_bias = 0;
-  double t = 1;
-  const auto record = [&](std::uint32_t id, float d) { delayed[id] += static_cast<float>(t) * d; };
+  float t = 1;
   for (std::uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t i : order) {
-      const float before = bias;
-      adagrad_step(w, squared, bias, examples[i].ids, examples[i].is_spam, options.learning_rate, options.ham_weight,
-                   record);
-      delayed_bias += static_cast<float>(t) * (bias - before);
+      adagrad_step(slots, bias, delayed_bias, t, examples[i].ids, examples[i].is_spam, options);
       t += 1;
     }
   }
   for (std::size_t j = 0; j < w.size(); ++j) {
-    w[j] -= delayed[j] / static_cast<float>(t);
+    w[j] = slots[j].weight - slots[j].delayed / t;
   }
-  bias -= delayed_bias / static_cast<float>(t);
-  m.set_bias(bias);
+  m.set_bias(bias - delayed_bias / t);
   for (std::size_t i : subset) {
     m.count_trained(examples[i].is_spam);
   }
