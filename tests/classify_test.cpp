@@ -110,7 +110,9 @@ TEST(features, text_prefix_bounds_the_feature_count) {
 
 TEST(features, named_extraction_matches_hashed_ids) {
   feature_extractor e(small_options());
-  const auto parsed = pw::mime::parse(make_message("Cheap pills", "buy cheap pills now http://x.example.biz/", "a@b.example"));
+  // The parsed message views into the raw bytes, which must outlive it.
+  const std::string raw = make_message("Cheap pills", "buy cheap pills now http://x.example.biz/", "a@b.example");
+  const auto parsed = pw::mime::parse(raw);
   auto ids = e.extract(parsed);
   std::vector<std::uint32_t> hashed(ids.begin(), ids.end());
   auto named = e.extract_named(parsed);
