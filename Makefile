@@ -53,10 +53,12 @@ corpus:
 demo: build corpus
 	scripts/demo $(CACHE)
 
-# Accuracy and speed against the peer filters on split A; rewrites the tables in BENCHMARKS.md.
+# Accuracy and speed against the peer filters on split A, then the classifier's own speed and
+# memory; rewrites the tables in BENCHMARKS.md. Takes about 10 minutes (SpamAssassin is slow).
 bench: build corpus
 	scripts/install-deps --with-peers
 	bench/split-a.sh $(CACHE)
+	bench/speed.sh $(CACHE)
 
 clean:
 	rm -rf build
