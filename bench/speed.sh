@@ -49,7 +49,7 @@ learn_mps=$(cat "$OUT/learn_mps")
 echo "[speed] model size and check RSS" >&2
 "$PW" train --list "$TRAIN" -m "$OUT/split-a.model" > /dev/null
 model_bytes=$(stat -c %s "$OUT/split-a.model")
-largest=$(cut -f1 "$TEST" | xargs ls -S | head -1)
+largest=$(cut -f1 "$TEST" | xargs stat -c '%s %n' | sort -n | tail -1 | cut -d' ' -f2-)
 largest_bytes=$(stat -c %s "$largest")
 for r in 1 2 3; do
   /usr/bin/time -f %M -o "$OUT/rss" "$PW" check -m "$OUT/split-a.model" "$largest" > /dev/null || true
@@ -73,14 +73,5 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
   echo "| \`portwarden check\` peak RSS, largest test message ($(mb "$largest_bytes") MiB) | $(awk -v k="$check_rss_kb" 'BEGIN { printf "%.1f", k / 1024 }') MiB | ≤ 64 MiB |"
 } > "$OUT/section.md"
 
-begin='<!-- speed:begin -->' end='<!-- speed:end -->'
-if [[ -f "$BENCHMARKS_MD" ]] && grep -qF "$begin" "$BENCHMARKS_MD"; then
-  awk -v b="$begin" -v e="$end" -v sec="$OUT/section.md" '
-    $0 == b { print; while ((getline line < sec) > 0) print line; skip = 1; next }
-    $0 == e { skip = 0 }
-    !skip { print }' "$BENCHMARKS_MD" > "$BENCHMARKS_MD.tmp.$$"
-  mv "$BENCHMARKS_MD.tmp.$$" "$BENCHMARKS_MD"
-else
-  { printf '\n%s\n' "$begin"; cat "$OUT/section.md"; printf '%s\n' "$end"; } >> "$BENCHMARKS_MD"
-fi
+"$ROOT/bench/replace-section" "$BENCHMARKS_MD" speed "$OUT/section.md"
 cat "$OUT/section.md"

@@ -177,16 +177,6 @@ Filter settings:$notes"
 
 # --- BENCHMARKS.md: replace only the text between the markers ---
 printf '%s\n' "$section" > "$OUTD/section.md"
-begin='<!-- split-a:begin -->' end='<!-- split-a:end -->'
-if [[ -f "$BENCHMARKS_MD" ]] && grep -qF "$begin" "$BENCHMARKS_MD" && grep -qF "$end" "$BENCHMARKS_MD"; then
-  awk -v b="$begin" -v e="$end" -v sec="$OUTD/section.md" '
-    $0 == b { print; while ((getline l < sec) > 0) print l; skip = 1; next }
-    $0 == e { skip = 0 }
-    !skip { print }' "$BENCHMARKS_MD" > "$BENCHMARKS_MD.tmp.$$"
-  mv "$BENCHMARKS_MD.tmp.$$" "$BENCHMARKS_MD"
-else
-  [[ -f "$BENCHMARKS_MD" ]] || printf '# Benchmarks\n' > "$BENCHMARKS_MD"
-  { printf '\n%s\n' "$begin"; cat "$OUTD/section.md"; printf '%s\n' "$end"; } >> "$BENCHMARKS_MD"
-fi
+"$ROOT/bench/replace-section" "$BENCHMARKS_MD" split-a "$OUTD/section.md"
 cat "$OUTD/section.md"
 log "updated $BENCHMARKS_MD in $(( $(date +%s) - T0 )) s"

@@ -302,3 +302,22 @@ TEST(classifier, never_fails_on_garbage) {
   }
   EXPECT_NEAR(c.score("").probability, 0.5, 1e-9);
 }
+
+TEST(privacy, model_file_holds_no_message_text) {
+  // The model keeps hashed weights only: no subject, word or address of a training message.
+  temp_dir dir;
+  const std::string marker_subject = "Quarterly zebraunicorn report";
+  const std::string marker_body = "the secret passphrase is marmaladeoctopus";
+  std::vector<std::pair<std::string, bool>> corpus = toy_corpus(20, 5);
+  corpus.emplace_back(make_message(marker_subject, marker_body, "ceo@private.example"), false);
+  const auto options = small_options();
+  model m(options);
+  train_batch(m, featurise(corpus, options), training_options{});
+  const fs::path path = dir.path() / "m.model";
+  ASSERT_TRUE(m.save(path));
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const std::string needle : {"zebraunicorn", "marmaladeoctopus", "private.example", "Quarterly", "secret"}) {
+    EXPECT_EQ(bytes.find(needle), std::string::npos) << needle;
+  }
+}

@@ -17,6 +17,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "classify/classifier.hpp"
@@ -87,17 +88,15 @@ void add_model_settings(CLI::App* cmd, model_settings& s) {
   cmd->add_option("--seed", s.training.seed, "shuffling seed")->capture_default_str();
 }
 
-// Parses and extracts features of every message: the expensive part of training.
+// Parses and extracts features of every message on both cores: the expensive part of training.
 std::vector<labelled_features> featurise(const std::vector<pw::app::labelled_message>& messages,
                                          const feature_options& options) {
-  feature_extractor extractor(options);
-  std::vector<labelled_features> out;
-  out.reserve(messages.size());
+  std::vector<pw::classify::labelled_text> texts;
+  texts.reserve(messages.size());
   for (const auto& m : messages) {
-    auto ids = extractor.extract(pw::mime::parse(m.raw));
-    out.push_back({std::vector<std::uint32_t>(ids.begin(), ids.end()), m.is_spam});
+    texts.push_back({m.raw, m.is_spam});
   }
-  return out;
+  return pw::classify::featurise(texts, options, std::max(1u, std::thread::hardware_concurrency()));
 }
 
 json summary_json(const pw::metrics::summary& s) {
@@ -149,7 +148,6 @@ int run_check(const std::string& file, const std::string& model_path, bool as_js
     for (const auto& f : why) {
       features.push_back({{"kind", std::string(pw::classify::feature_kind_name(f.kind))},
                           {"feature", f.name},
-                          {"count", f.count},
                           {"contribution", f.margin_share}});
     }
     json anomalies = json::array();
@@ -167,8 +165,8 @@ int run_check(const std::string& file, const std::string& model_path, bool as_js
     std::printf("%s: %s  probability %.4f  (threshold %.2f, %zu features)\n", file.c_str(), spam ? "SPAM" : "ham",
                 v.probability, threshold, v.features);
     for (const auto& f : why) {
-      std::printf("  %+8.4f  %-13s %s%s\n", f.margin_share, std::string(pw::classify::feature_kind_name(f.kind)).c_str(),
-                  json(f.name).dump().c_str(), f.count > 1 ? (" x" + std::to_string(f.count)).c_str() : "");
+      std::printf("  %+8.4f  %-13s %s\n", f.margin_share, std::string(pw::classify::feature_kind_name(f.kind)).c_str(),
+                  json(f.name).dump().c_str());
     }
   }
   return spam ? exit_spam : exit_ok;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 
 namespace pw::classify {
 
@@ -31,18 +30,11 @@ std::vector<contribution> classifier::explain(std::string_view raw_message, std:
   const float inv = inverse_norm(named.size());
   const auto weights = _model.weights();
 
-  // Aggregate repeated features by (id, kind, name): their contributions add up.
-  std::unordered_map<std::string, contribution> by_feature;
-  for (const auto& f : named) {
-    std::string key = std::string(feature_kind_name(f.kind)) + '\x1f' + f.name;
-    auto [it, inserted] = by_feature.try_emplace(key, contribution{f.kind, f.name, 0, 0.0});
-    it->second.count += 1;
-    it->second.margin_share += static_cast<double>(weights[f.id]) * inv;
-  }
+  // The bag holds each feature once, so each contributes its weight over the bag's norm.
   std::vector<contribution> out;
-  out.reserve(by_feature.size());
-  for (auto& [key, c] : by_feature) {
-    out.push_back(std::move(c));
+  out.reserve(named.size());
+  for (const auto& f : named) {
+    out.push_back(contribution{f.kind, f.name, static_cast<double>(weights[f.id]) * inv});
   }
   const std::size_t keep = std::min(top, out.size());
   std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),

@@ -266,16 +266,23 @@ class seen_set {
   std::uint32_t _generation = 1;
 };
 
-struct fast_sink {
-  std::vector<std::uint32_t>& ids;
+// What every sink does with a feature that may repeat: pass it on only the first time. `Derived`
+// provides add_unique, for callers that already know the id is new in this message.
+template <class Derived>
+struct dropping_repeats {
   seen_set& seen;
   template <class Name>
-  void add(std::uint32_t id, feature_kind k, Name&& name) {
+  void add(std::uint32_t id, feature_kind kind, Name&& name) {
     if (seen.insert(id)) {
-      add_unique(id, k, name);
+      static_cast<Derived*>(this)->add_unique(id, kind, name);
     }
   }
-  // For callers that already know the id is new in this message.
+};
+
+// Collects the bag (for training).
+struct fast_sink : dropping_repeats<fast_sink> {
+  std::vector<std::uint32_t>& ids;
+  fast_sink(std::vector<std::uint32_t>& out, seen_set& s) : dropping_repeats{s}, ids(out) {}
   template <class Name>
   void add_unique(std::uint32_t id, feature_kind, Name&&) {
     ids.push_back(id);
@@ -353,15 +360,10 @@ class scoring_sink {
   std::size_t _count = 0;
 };
 
-struct named_sink {
+// Collects the bag with readable names (for explanations).
+struct named_sink : dropping_repeats<named_sink> {
   std::vector<named_feature>& out;
-  seen_set& seen;
-  template <class Name>
-  void add(std::uint32_t id, feature_kind kind, Name&& name) {
-    if (seen.insert(id)) {
-      add_unique(id, kind, name);
-    }
-  }
+  named_sink(std::vector<named_feature>& o, seen_set& s) : dropping_repeats{s}, out(o) {}
   template <class Name>
   void add_unique(std::uint32_t id, feature_kind kind, Name&& name) {
     out.push_back(named_feature{id, kind, std::string(name())});

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <thread>
 
 namespace pw::classify {
 namespace {
@@ -154,25 +155,55 @@ void train_batch(model& m, std::span<const labelled_features> examples, const tr
   std::iota(all.begin(), all.end(), 0);
 
   calibration calib;
+  std::thread calibrating;
   if (options.calibration_share > 0 && examples.size() >= 50) {
-    // Fit calibration on a held-out share, scored by a model trained on the rest.
-    std::vector<std::size_t> shuffled = all;
-    std::mt19937_64 rng(options.seed ^ 0xCA11B4A7E5ULL);
-    std::shuffle(shuffled.begin(), shuffled.end(), rng);
-    const auto held = static_cast<std::size_t>(static_cast<double>(shuffled.size()) * options.calibration_share);
-    std::span<const std::size_t> held_out(shuffled.data(), held);
-    std::span<const std::size_t> rest(shuffled.data() + held, shuffled.size() - held);
-    model probe(m.options());
-    run_epochs(probe, examples, rest, options);
-    std::vector<labelled_margin> samples;
-    samples.reserve(held);
-    for (std::size_t i : held_out) {
-      samples.push_back({probe.margin(examples[i].ids), examples[i].is_spam});
-    }
-    calib = fit_platt(samples);
+    // Fit calibration on a held-out share, scored by a model trained on the rest. That model is
+    // independent of the final one, so it trains on a second thread alongside it.
+    calibrating = std::thread([&] {
+      std::vector<std::size_t> shuffled = all;
+      std::mt19937_64 rng(options.seed ^ 0xCA11B4A7E5ULL);
+      std::shuffle(shuffled.begin(), shuffled.end(), rng);
+      const auto held = static_cast<std::size_t>(static_cast<double>(shuffled.size()) * options.calibration_share);
+      std::span<const std::size_t> held_out(shuffled.data(), held);
+      std::span<const std::size_t> rest(shuffled.data() + held, shuffled.size() - held);
+      model probe(m.options());
+      run_epochs(probe, examples, rest, options);
+      std::vector<labelled_margin> samples;
+      samples.reserve(held);
+      for (std::size_t i : held_out) {
+        samples.push_back({probe.margin(examples[i].ids), examples[i].is_spam});
+      }
+      calib = fit_platt(samples);
+    });
   }
   run_epochs(m, examples, all, options);
+  if (calibrating.joinable()) {
+    calibrating.join();
+  }
   m.set_calibration(calib);
+}
+
+std::vector<labelled_features> featurise(std::span<const labelled_text> messages, const feature_options& options,
+                                         unsigned threads) {
+  std::vector<labelled_features> out(messages.size());
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(messages.size() / 64 + 1)));
+  auto work = [&](std::size_t first, std::size_t last) {
+    feature_extractor extractor(options);
+    for (std::size_t i = first; i < last; ++i) {
+      const auto ids = extractor.extract(mime::parse(messages[i].raw));
+      out[i] = labelled_features{{ids.begin(), ids.end()}, messages[i].is_spam};
+    }
+  };
+  std::vector<std::thread> workers;
+  const std::size_t per = (messages.size() + threads - 1) / threads;
+  for (unsigned t = 1; t < threads; ++t) {
+    workers.emplace_back(work, std::min(messages.size(), t * per), std::min(messages.size(), (t + 1) * per));
+  }
+  work(0, std::min(messages.size(), per));
+  for (auto& w : workers) {
+    w.join();
+  }
+  return out;
 }
 
 }  // namespace pw::classify

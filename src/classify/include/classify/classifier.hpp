@@ -37,7 +37,6 @@ struct verdict {
 struct contribution {
   feature_kind kind;
   std::string name;
-  int count = 0;            // occurrences in the message
   double margin_share = 0;  // this feature's part of the margin (positive = towards spam)
 };
 

@@ -6,12 +6,14 @@
 // weights (both measured better on split A than plain SGD). Batch training also fits Platt calibration
 // (a, b) on a held-out share of the training set, so the reported probability is calibrated.
 //
-// Guarantees: deterministic for a given seed and input order. Does no I/O.
-// Thread-safety: needs exclusive access to the model it trains.
+// Guarantees: deterministic for a given seed and input order (threads split independent work only).
+// Does no I/O.
+// Thread-safety: needs exclusive access to the model it trains; starts and joins its own threads.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "classify/model.hpp"
@@ -32,11 +34,22 @@ struct labelled_features {
   bool is_spam = false;
 };
 
+struct labelled_text {
+  std::string_view raw;  // a whole raw message
+  bool is_spam = false;
+};
+
+// Parses and extracts the features of every message (the expensive part of batch training), on
+// `threads` threads, each with its own extractor. The result is in input order.
+std::vector<labelled_features> featurise(std::span<const labelled_text> messages, const feature_options& options,
+                                         unsigned threads);
+
 // One online update (a gradient step on one message). Counts the message as trained.
 void learn_one(model& m, std::span<const std::uint32_t> ids, bool is_spam, float learning_rate);
 
 // Batch training from zero weights on `examples`. The model must be trainable and blank or
-// previously trained with the same feature options.
+// previously trained with the same feature options. Uses two threads: the calibration model
+// trains alongside the final one.
 void train_batch(model& m, std::span<const labelled_features> examples, const training_options& options);
 
 struct labelled_margin {
