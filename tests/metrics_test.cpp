@@ -322,6 +322,15 @@ TEST(ScoresTsv, AcceptsCrlfAndBlankLines) {
   EXPECT_DOUBLE_EQ((*r)[1].score, -2.0);
 }
 
+TEST(ScoresTsv, RejectsCarriageReturnInsideAPath) {
+  // Found by fuzz/scores_fuzz: the reader took it, the writer refused to write it back.
+  std::istringstream in("a\rb\tspam\t1\n");
+  const auto r = read_scores_tsv(in);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("line 1"), std::string::npos);
+  EXPECT_NE(r.error().message.find("carriage return"), std::string::npos);
+}
+
 struct malformed_case {
   std::string text;
   std::string line_tag;  // the line number the message must name
