@@ -24,7 +24,9 @@ echo "[speed] classify_bench (scoring, parsing, batch training)" >&2
 PW_BENCH_TRAIN=$TRAIN PW_BENCH_LIST=$TEST "$B/bench/classify_bench" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_format=json > "$OUT/classify.json"
 agg() {  # agg NAME FIELD: the median aggregate
-  jq -r --arg n "$1_median" --arg f "$2" '.benchmarks[] | select(.name | startswith($n)) | .[$f]' "$OUT/classify.json" | head -1
+  jq -r --arg n "$1" --arg f "$2" \
+    '.benchmarks[] | select((.run_name | startswith($n)) and .aggregate_name == "median") | .[$f]' \
+    "$OUT/classify.json" | head -1
 }
 score_mps=$(agg score_messages items_per_second)
 score_bps=$(agg score_messages bytes_per_second)

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -241,6 +242,8 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
   if (!test) {
     return fail(test.error());
   }
+  // The test messages are read from disk while the model trains.
+  auto test_loading = std::async(std::launch::async, [&] { return pw::app::load_messages(*test); });
   auto train_messages = pw::app::load_messages(*train);
   if (!train_messages) {
     return fail(train_messages.error());
@@ -252,7 +255,7 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
   const double train_seconds = seconds_since(train_start);
   train_messages->clear();
 
-  auto test_messages = pw::app::load_messages(*test);
+  auto test_messages = test_loading.get();
   if (!test_messages) {
     return fail(test_messages.error());
   }
