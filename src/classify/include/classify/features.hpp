@@ -3,7 +3,7 @@
 // Purpose: the feature side of the content classifier. Following what won the TREC spam track
 // (Goodman & Yih 2006; Sculley & Wachman 2007; Cormack 2007), a message becomes a bag of hashed
 // binary features: character 2-, 3- and 4-grams of the normalised block of sender-written headers
-// and of the first part of the decoded text (sizes measured on split A: 2+3+4 beat 4 alone), word tokens and orthogonal sparse bigrams (OSB, pairs of words up to 4 apart), header
+// and of the first part of the decoded text (sizes measured on split A: 2+3+4 beat 4 alone), word tokens and word pairs (orthogonal sparse bigrams, OSB; adjacent pairs by default), header
 // names and tokens of selected header values, URL hosts and domains, MIME structure, parser anomaly
 // flags and a few shape statistics. Features are hashed into a table of 2^hash_bits weights.
 //
@@ -38,7 +38,7 @@ struct feature_options {
   std::uint32_t hash_bits = 20;             // weight table of 2^20 floats = 4 MiB (22 bits: no better on split A)
   std::uint32_t text_prefix_bytes = 10000;  // of the normalised subject + decoded text
   std::uint32_t header_prefix_bytes = 500;  // of the normalised block of sender-written headers
-  std::uint32_t osb_window = 4;             // OSB pairs up to this distance
+  std::uint32_t osb_window = 1;             // word pairs up to this distance (1: adjacent; 4 measured worse on split A)
   std::uint32_t gram_sizes = (1u << 2) | (1u << 3) | (1u << 4);  // bit n set: character n-grams, n in 1..8
 };
 
