@@ -143,7 +143,7 @@ int run_check(const std::string& file, const std::string& model_path, bool as_js
   classifier c(*m);
   const auto v = c.score(*raw);
   const bool spam = v.probability >= threshold;
-  const auto why = c.explain(*raw, top);
+  const auto why = c.explain(*raw, top, spam);
   if (as_json) {
     json features = json::array();
     for (const auto& f : why) {

@@ -24,7 +24,7 @@ verdict classifier::score(std::string_view raw_message) {
   return score(mime::parse(raw_message, _limits));
 }
 
-std::vector<contribution> classifier::explain(std::string_view raw_message, std::size_t top) {
+std::vector<contribution> classifier::explain(std::string_view raw_message, std::size_t top, bool spam_verdict) {
   const mime::message parsed = mime::parse(raw_message, _limits);
   const std::vector<named_feature> named = _extractor.extract_named(parsed);
   const float inv = inverse_norm(named.size());
@@ -37,9 +37,11 @@ std::vector<contribution> classifier::explain(std::string_view raw_message, std:
     out.push_back(contribution{f.kind, f.name, static_cast<double>(weights[f.id]) * inv});
   }
   const std::size_t keep = std::min(top, out.size());
+  // Strongest support for the verdict first: a person asking "why spam?" wants the spam evidence.
+  const double direction = spam_verdict ? 1.0 : -1.0;
   std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
-                    [](const contribution& a, const contribution& b) {
-                      return std::abs(a.margin_share) > std::abs(b.margin_share);
+                    [direction](const contribution& a, const contribution& b) {
+                      return a.margin_share * direction > b.margin_share * direction;
                     });
   out.resize(keep);
   return out;

@@ -46,8 +46,9 @@ class classifier {
 
   verdict score(std::string_view raw_message);
   verdict score(const mime::message& parsed);
-  // The `top` features with the largest absolute contribution, strongest first.
-  std::vector<contribution> explain(std::string_view raw_message, std::size_t top);
+  // The `top` features that pushed the score hardest towards the verdict (towards spam when
+  // `spam_verdict`, else towards ham), strongest first.
+  std::vector<contribution> explain(std::string_view raw_message, std::size_t top, bool spam_verdict);
 
  private:
   const model& _model;
