@@ -50,6 +50,8 @@ expect 0 "check ham from stdin" -- bash -c "'$pw' check - -m '$work/a.model' < '
 expect 1 "check --json" -- "$pw" check --json "$work/m/spam36.eml" -m "$work/a.model"
 grep -q '"verdict": "spam"' "$work/out" || { echo "FAIL: check --json verdict"; fails=$((fails + 1)); }
 grep -q '"top_features"' "$work/out" || { echo "FAIL: check --json features"; fails=$((fails + 1)); }
+expect 1 "check with parser limits" -- "$pw" check "$work/m/spam35.eml" -m "$work/a.model" --max-message-bytes 4096 --max-depth 4 --max-parts 10
+expect 2 "check with an out-of-range limit" -- "$pw" check "$work/m/spam35.eml" -m "$work/a.model" --max-depth 0
 expect 3 "check missing file" -- "$pw" check "$work/m/none.eml" -m "$work/a.model"
 expect 3 "check missing model" -- "$pw" check "$work/m/ham1.eml" -m "$work/none.model"
 head -c 1000 "$work/a.model" > "$work/torn.model"

@@ -58,7 +58,20 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 struct model_settings {
   feature_options features;
   training_options training;
+  pw::mime::limits limits;
 };
+
+// The parser's bounds on the work one message may cause (see mime/message.hpp).
+void add_limit_settings(CLI::App* cmd, pw::mime::limits& l) {
+  cmd->add_option("--max-message-bytes", l.max_message_bytes, "bytes of a message parsed; the rest is not read")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 32))
+      ->capture_default_str();
+  cmd->add_option("--max-depth", l.max_depth, "MIME nesting followed")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--max-parts", l.max_parts, "MIME parts parsed")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--max-text-bytes", l.max_text_bytes, "decoded text kept per message")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->capture_default_str();
+}
 
 void add_model_settings(CLI::App* cmd, model_settings& s) {
   cmd->add_option("--hash-bits", s.features.hash_bits, "log2 of the weight table size (model size 4 * 2^bits bytes)")
@@ -87,17 +100,18 @@ void add_model_settings(CLI::App* cmd, model_settings& s) {
       ->check(CLI::Range(0.0001, 100.0))
       ->capture_default_str();
   cmd->add_option("--seed", s.training.seed, "shuffling seed")->capture_default_str();
+  add_limit_settings(cmd, s.limits);
 }
 
 // Parses and extracts features of every message on both cores: the expensive part of training.
 std::vector<labelled_features> featurise(const std::vector<pw::app::labelled_message>& messages,
-                                         const feature_options& options) {
+                                         const model_settings& s) {
   std::vector<pw::classify::labelled_text> texts;
   texts.reserve(messages.size());
   for (const auto& m : messages) {
     texts.push_back({m.raw, m.is_spam});
   }
-  return pw::classify::featurise(texts, options, std::max(1u, std::thread::hardware_concurrency()));
+  return pw::classify::featurise(texts, s.features, std::max(1u, std::thread::hardware_concurrency()), s.limits);
 }
 
 json summary_json(const pw::metrics::summary& s) {
@@ -131,7 +145,8 @@ void print_summary(const pw::metrics::summary& s, const std::string& threshold_l
               static_cast<unsigned long long>(s.at_threshold.spam_missed));
 }
 
-int run_check(const std::string& file, const std::string& model_path, bool as_json, std::size_t top, double threshold) {
+int run_check(const std::string& file, const std::string& model_path, bool as_json, std::size_t top, double threshold,
+              const pw::mime::limits& limits) {
   auto m = model::load(model_path);
   if (!m) {
     return fail(m.error());
@@ -140,7 +155,7 @@ int run_check(const std::string& file, const std::string& model_path, bool as_js
   if (!raw) {
     return fail(raw.error());
   }
-  classifier c(*m);
+  classifier c(*m, limits);
   const auto v = c.score(*raw);
   const bool spam = v.probability >= threshold;
   const auto why = c.explain(*raw, top, spam);
@@ -190,7 +205,7 @@ int run_learn(const std::vector<std::string>& files, bool spam, const std::strin
     if (!raw) {
       return fail(raw.error());
     }
-    pw::classify::learn_one(*m, extractor.extract(pw::mime::parse(*raw)), spam, s.training.learning_rate);
+    pw::classify::learn_one(*m, extractor.extract(pw::mime::parse(*raw, s.limits)), spam, s.training.learning_rate);
   }
   if (auto r = m->save(model_path); !r) {
     return fail(r.error());
@@ -212,7 +227,7 @@ int run_train(const std::string& list_path, const std::string& model_path, const
     return fail(messages.error());
   }
   model m(s.features);
-  auto examples = featurise(*messages, s.features);
+  auto examples = featurise(*messages, s);
   pw::classify::train_batch(m, examples, s.training);
   if (auto r = m.save(model_path); !r) {
     return fail(r.error());
@@ -251,7 +266,7 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
 
   const auto train_start = std::chrono::steady_clock::now();
   model m(s.features);
-  pw::classify::train_batch(m, featurise(*train_messages, s.features), s.training);
+  pw::classify::train_batch(m, featurise(*train_messages, s), s.training);
   const double train_seconds = seconds_since(train_start);
   train_messages->clear();
 
@@ -267,7 +282,7 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
   // Scoring is timed on messages already in memory: parse + features + score, one thread.
   std::vector<pw::metrics::scored> records;
   records.reserve(test_messages->size());
-  classifier c(m);
+  classifier c(m, s.limits);
   const auto score_start = std::chrono::steady_clock::now();
   for (const auto& t : *test_messages) {
     records.push_back({t.path, t.is_spam, c.score(t.raw).log_odds});
@@ -399,6 +414,7 @@ int main(int argc, char** argv) {
   check->add_option("--threshold", threshold, "spam verdict at or above this probability")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  add_limit_settings(check, settings.limits);
   check->footer(exit_codes_help);
 
   // learn
@@ -462,7 +478,7 @@ int main(int argc, char** argv) {
   }
 
   if (check->parsed()) {
-    return run_check(check_file, model_path, check_json, check_top, threshold);
+    return run_check(check_file, model_path, check_json, check_top, threshold, settings.limits);
   }
   if (learn->parsed()) {
     if (!learn_spam && !learn_ham) {

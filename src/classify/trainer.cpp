@@ -184,13 +184,13 @@ void train_batch(model& m, std::span<const labelled_features> examples, const tr
 }
 
 std::vector<labelled_features> featurise(std::span<const labelled_text> messages, const feature_options& options,
-                                         unsigned threads) {
+                                         unsigned threads, const mime::limits& limits) {
   std::vector<labelled_features> out(messages.size());
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(messages.size() / 64 + 1)));
   auto work = [&](std::size_t first, std::size_t last) {
     feature_extractor extractor(options);
     for (std::size_t i = first; i < last; ++i) {
-      const auto ids = extractor.extract(mime::parse(messages[i].raw));
+      const auto ids = extractor.extract(mime::parse(messages[i].raw, limits));
       out[i] = labelled_features{{ids.begin(), ids.end()}, messages[i].is_spam};
     }
   };

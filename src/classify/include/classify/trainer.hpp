@@ -42,7 +42,7 @@ struct labelled_text {
 // Parses and extracts the features of every message (the expensive part of batch training), on
 // `threads` threads, each with its own extractor. The result is in input order.
 std::vector<labelled_features> featurise(std::span<const labelled_text> messages, const feature_options& options,
-                                         unsigned threads);
+                                         unsigned threads, const mime::limits& limits = {});
 
 // One online update (a gradient step on one message). Counts the message as trained.
 void learn_one(model& m, std::span<const std::uint32_t> ids, bool is_spam, float learning_rate);
