@@ -238,6 +238,15 @@ int run_train(const std::string& list_path, const std::string& model_path, const
   return exit_ok;
 }
 
+pw::result<void> write_svg(const std::string& path, std::vector<pw::metrics::named_curve> curves) {
+  std::ofstream svg(path);
+  svg << pw::metrics::render_roc_svg(curves, pw::metrics::svg_options{});
+  if (!svg) {
+    return pw::make_error(pw::errc::io, "cannot write " + path);
+  }
+  return {};
+}
+
 struct eval_outputs {
   std::string model_path;
   std::string scores_path;
@@ -291,7 +300,11 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
 
   // Scores are calibrated log-odds, so the probability threshold becomes its logit.
   const double score_threshold = std::log(out.threshold / (1.0 - out.threshold));
-  auto summary = pw::metrics::summarize(records, score_threshold);
+  auto curve = pw::metrics::build_roc(records);
+  if (!curve) {
+    return fail(curve.error());
+  }
+  auto summary = pw::metrics::summarize(*curve, score_threshold);
   if (!summary) {
     return fail(summary.error());
   }
@@ -306,15 +319,8 @@ int run_eval(const std::string& train_list, const std::string& test_list, const 
     }
   }
   if (!out.svg_path.empty()) {
-    auto curve = pw::metrics::build_roc(records);
-    if (!curve) {
-      return fail(curve.error());
-    }
-    std::vector<pw::metrics::named_curve> curves{{"Portwarden", std::move(*curve)}};
-    std::ofstream svg(out.svg_path);
-    svg << pw::metrics::render_roc_svg(curves, pw::metrics::svg_options{});
-    if (!svg) {
-      return fail(pw::make_error(pw::errc::io, "cannot write " + out.svg_path));
+    if (auto r = write_svg(out.svg_path, {{"Portwarden", std::move(*curve)}}); !r) {
+      return fail(r.error());
     }
   }
   const double messages_per_second = static_cast<double>(records.size()) / score_seconds;
@@ -361,7 +367,11 @@ int run_roc(const std::vector<std::string>& inputs, double threshold, bool as_js
     if (!records) {
       return fail(records.error());
     }
-    auto summary = pw::metrics::summarize(*records, threshold);
+    auto curve = pw::metrics::build_roc(*records);
+    if (!curve) {
+      return fail(curve.error());
+    }
+    auto summary = pw::metrics::summarize(*curve, threshold);
     if (!summary) {
       return fail(summary.error());
     }
@@ -371,20 +381,14 @@ int run_roc(const std::vector<std::string>& inputs, double threshold, bool as_js
       std::printf("%s (%s)\n", name.c_str(), path.c_str());
       print_summary(*summary, "score >= " + std::to_string(threshold));
     }
-    auto curve = pw::metrics::build_roc(*records);
-    if (!curve) {
-      return fail(curve.error());
-    }
     curves.push_back({name, std::move(*curve)});
   }
   if (as_json) {
     std::cout << (inputs.size() == 1 ? all.begin().value() : all).dump(2) << "\n";
   }
   if (!svg_path.empty()) {
-    std::ofstream svg(svg_path);
-    svg << pw::metrics::render_roc_svg(curves, pw::metrics::svg_options{});
-    if (!svg) {
-      return fail(pw::make_error(pw::errc::io, "cannot write " + svg_path));
+    if (auto r = write_svg(svg_path, std::move(curves)); !r) {
+      return fail(r.error());
     }
   }
   return exit_ok;

@@ -241,22 +241,14 @@ class seen_set {
     }
   }
   void prefetch(std::uint32_t id) const { __builtin_prefetch(&_slots[slot_of(id)]); }
-  // As insert, but always writes the slot, so callers can stay branch-free.
-  bool insert_always(std::uint32_t id) {
+  // True when `id` is new in this message. Always writes the slot (rewriting an equal tag is
+  // harmless), so callers can stay branch-free.
+  bool insert(std::uint32_t id) {
     std::uint64_t& slot = _slots[slot_of(id)];
     const std::uint64_t tag = (static_cast<std::uint64_t>(_generation) << 32) | id;
     const bool fresh = slot != tag;
     slot = tag;
     return fresh;
-  }
-  bool insert(std::uint32_t id) {
-    std::uint64_t& slot = _slots[slot_of(id)];
-    const std::uint64_t tag = (static_cast<std::uint64_t>(_generation) << 32) | id;
-    if (slot == tag) {
-      return false;
-    }
-    slot = tag;
-    return true;
   }
 
  private:
@@ -313,9 +305,10 @@ class scoring_sink {
       flush();
     }
   }
+  // Ids known to be new still go through the queue: the seen set keeps them, which is harmless.
   template <class Name>
   void add_unique(std::uint32_t id, feature_kind kind, Name&& name) {
-    add(id, kind, name);  // the seen set also drops nothing new; one path keeps it simple
+    add(id, kind, name);
   }
   template <class NameAt>
   void add_block(const std::uint32_t* block, std::size_t n, feature_kind, NameAt&&) {
@@ -343,7 +336,7 @@ class scoring_sink {
     std::array<float, 4> sums{};
     std::uint32_t count = 0;
     for (std::size_t k = 0; k < n; ++k) {
-      const bool fresh = _seen.insert_always(block[k]);
+      const bool fresh = _seen.insert(block[k]);
       const float w = _weights[block[k]];
       sums[k & 3] += fresh ? w : 0.0f;
       count += fresh ? 1u : 0u;
