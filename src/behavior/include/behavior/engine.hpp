@@ -1,0 +1,273 @@
+// behavior/engine.hpp — per-subscriber sending behaviour and the graduated response.
+//
+// Purpose: the core that decides what happens to a subscriber's outbound mail. It keeps, per
+// subscriber, decayed counters over four windows (1 min, 10 min, 1 h, 24 h), a small filter of the
+// recipients and domains seen before, and a baseline of its own daily volume; it combines this
+// evidence (plus the classifier's spam probability when there is one) into a suspicion number and a
+// level: normal → watch (tag) → throttle (defer beyond a rate) → hold (Postfix hold queue).
+// No I/O; time is an argument (milliseconds since the epoch), so a simulator replays days in seconds.
+//
+// Evidence and its approximations (stated because they are the contract):
+// - Windows are exponentially decayed counters with time constant = window length: a steady rate of
+//   r per window reads as r, a burst decays with that time constant. Counts are float32.
+// - "New" recipients/domains are those not in a per-subscriber two-generation Bloom filter (2 × 192
+//   bits, keyed recipient hashes salted per subscriber; the younger generation rotates when it holds
+//   48 entries, so "seen" means "among roughly the last 48–96 distinct recipients and domains").
+//   False positives make a new recipient look known (less suspicious), never the reverse.
+// - Envelope-sender and HELO diversity are counted as changes from the previous message (1 h, 24 h).
+// - Baseline: EWMA (α = plan.baseline_alpha) of the 24 h window at each UTC day boundary, only on
+//   active days and only while the subscriber was at most at `watch` (a burst does not teach the
+//   baseline that bursts are normal). New subscribers start from the plan prior.
+// - Suspicion = volume excess (log2 of the worst count/allowance ratio over the windows, for messages
+//   and recipients; allowance = plan floor + burst factor × baseline share of that window) times an
+//   amplifier from novelty (share of new recipients and domains) and content (mean spam probability
+//   above 0.5), plus small terms for sender/HELO churn. Content alone (no volume excess) is capped
+//   below the throttle threshold: a spammy message from a normal-rate user is at most `watch`.
+//   Content-blind operation (no probability) still reaches hold on volume and novelty alone.
+// - Levels rise as soon as suspicion crosses a plan threshold (capped by the plan's `ceiling`); they
+//   fall one level at a time after suspicion stayed below threshold × `hysteresis` for `cool_down_ms`
+//   (idle time counts as calm). Hold is sticky: it ends by `release` or after `hold_timeout_ms`.
+//   After a release or a hold timeout the subscriber is at `watch` with a grace period; crossing
+//   the throttle threshold during grace goes straight to hold (re-offence). Release also clears the
+//   short windows (the burst was dealt with), not the baseline or the recipient filter.
+// - Clock jumps: a `now_ms` earlier than the last event is treated as "no time passed" (counters are
+//   never increased by negative decay, windows never go negative).
+//
+// Observe-only (`engine_settings::observe_only`): state and levels evolve exactly as when enforcing;
+// `decision::intended` says what would be done, `decision::act` is at most `tag`.
+//
+// Ownership: the engine owns all state; decisions are values. `message_event` borrows its spans and
+// strings for the duration of the call only.
+// Thread-safety: all public member functions may be called concurrently. Subscribers are sharded by
+// a hash of their id, one mutex per shard (`engine_settings::shards`); a call locks one shard
+// (snapshot/expiry lock each shard in turn). `reconfigure` swaps settings atomically (calls in
+// flight finish with the old ones); the shard count is fixed at construction.
+// Untrusted input: subscriber ids come from the identity module (bounded); the engine stores ids
+// of any length. `restore` parses blobs from the store as untrusted: a corrupt, truncated, foreign or
+// future-version blob is an error (errc::corrupt / errc::invalid_input), never a crash.
+// Privacy: the engine never receives an address: recipients, domains, senders and HELO names arrive
+// as keyed 64-bit hashes from `recipient_hasher` (keyed XXH3), and snapshots hold only counters,
+// filter bits and 32-bit tags of those hashes. Reasons carry numbers only.
+// Memory: ≤ 256 bytes per active subscriber including the index and the id (ids up to 22 bytes are
+// stored inline); measured in bench/behavior_bench.cpp with 1 M subscribers.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace pw::behavior {
+
+enum class level : std::uint8_t { normal, watch, throttle, hold };
+enum class action : std::uint8_t { accept, tag, defer, hold };
+
+std::string_view level_name(level l) noexcept;
+std::string_view action_name(action a) noexcept;
+
+// Keyed one-way hashing of addresses and names. ASCII letters are lower-cased first (so
+// "Bob@Example.COM" and "bob@example.com" are one recipient); each kind of value has its own
+// derived secret, so a recipient hash never equals a sender or HELO hash of the same text.
+// Without the per-deployment key the hashes cannot be recomputed from a guessed address.
+// Thread-safety: immutable after construction; share one per process.
+class recipient_hasher {
+ public:
+  explicit recipient_hasher(std::string_view deployment_secret);
+
+  std::uint64_t recipient(std::string_view address) const noexcept;
+  // The domain part of an address (after the last '@'; the whole text when there is none).
+  std::uint64_t domain(std::string_view address) const noexcept;
+  std::uint64_t sender(std::string_view envelope_sender) const noexcept;
+  std::uint64_t helo(std::string_view helo_name) const noexcept;
+
+ private:
+  static constexpr std::size_t secret_bytes = 192;
+  std::uint64_t hash(const std::array<std::byte, secret_bytes>& secret, std::string_view text) const noexcept;
+  std::array<std::byte, secret_bytes> _recipient_secret{};
+  std::array<std::byte, secret_bytes> _domain_secret{};
+  std::array<std::byte, secret_bytes> _sender_secret{};
+  std::array<std::byte, secret_bytes> _helo_secret{};
+};
+
+// One message at end of message. The spans are parallel: recipient_domain_hashes[i] is the domain
+// of recipient_hashes[i] (may be shorter or empty when domains are unknown).
+struct message_event {
+  std::string_view subscriber;
+  std::string_view plan;  // unknown or empty → engine_settings::default_plan
+  std::int64_t now_ms = 0;
+  std::uint64_t helo_hash = 0;
+  std::uint64_t sender_hash = 0;
+  std::span<const std::uint64_t> recipient_hashes;
+  std::span<const std::uint64_t> recipient_domain_hashes;
+  std::optional<double> spam_probability;  // absent in content-blind mode or when scoring failed
+  std::uint32_t size_bytes = 0;
+};
+
+enum class window : std::uint8_t { one_minute, ten_minutes, one_hour, one_day };
+inline constexpr std::size_t window_count = 4;
+std::string_view window_name(window w) noexcept;  // "1 min", "10 min", "1 h", "24 h"
+
+// A reason is a code plus the numbers behind it; `describe` turns it into words.
+enum class reason_code : std::uint8_t {
+  volume,            // a: messages, b: recipients, c: new recipient domains, in window `w`
+  new_recipients,    // a: share of recipients never seen before (0..1), b: recipients, in `w`
+  baseline,          // a: own baseline messages/day, b: recipients/day, c: 1 when learnt, 0 = plan prior
+  content,           // a: mean spam probability, b: messages scored, in `w`
+  sender_churn,      // a: envelope-sender changes in `w`
+  helo_churn,        // a: HELO name changes in `w`
+  over_throttle_rate,// a: messages in the last hour (decayed), b: allowed per hour
+  held,              // a: minutes since the hold began, b: minutes until the hold times out
+  reoffence,         // a: minutes left in the grace period when the threshold was crossed
+  observe_only,      // the intended action was not enforced
+};
+
+struct reason {
+  reason_code code = reason_code::volume;
+  window w = window::ten_minutes;
+  float a = 0;
+  float b = 0;
+  float c = 0;
+};
+
+inline constexpr std::size_t max_reasons = 6;
+
+struct decision {
+  action act = action::accept;       // what to enforce (≤ tag in observe-only mode)
+  action intended = action::accept;  // what the engine would do when enforcing
+  level lvl = level::normal;         // level after this event
+  bool observe_only = false;
+  float suspicion = 0;
+  std::uint8_t reason_count = 0;
+  std::array<reason, max_reasons> reasons{};
+
+  std::span<const reason> reasons_view() const noexcept { return {reasons.data(), reason_count}; }
+};
+
+// "312 messages to 297 new recipient domains in 10 min; own baseline 4/day; mean spam probability
+// 0.97". Not for the hot path (allocates).
+std::string describe(const reason& r);
+std::string describe(std::span<const reason> reasons);
+
+// Per-plan settings. Plain struct; the defaults here are the only defaults (the config module fills
+// fields by pointer-to-member).
+struct plan_settings {
+  std::string name = "residential";
+  level ceiling = level::hold;  // the highest level the engine may reach automatically
+  // Suspicion thresholds for entering each level.
+  double watch_at = 1.5;
+  double throttle_at = 3.0;
+  double hold_at = 5.0;
+  // Baseline prior for a new subscriber, and how fast the baseline learns (per active day).
+  double prior_messages_per_day = 5;
+  double prior_recipients_per_day = 8;
+  double baseline_alpha = 0.15;
+  // Allowances per window: floor + burst factor × baseline share of the window.
+  std::array<double, window_count> floor_messages{5, 10, 20, 40};
+  std::array<double, window_count> floor_recipients{10, 25, 50, 100};
+  std::array<double, window_count> burst_factor{30, 12, 6, 2};
+  // Evidence weights.
+  double novelty_weight = 1.0;  // share of new recipients (and, at 0.6×, of new domains)
+  double content_weight = 1.2;  // mean spam probability above 0.5, scaled to 0..1
+  double churn_weight = 0.25;   // per log2 of sender or HELO changes per hour beyond 2
+  // While throttled: messages per hour accepted before deferring.
+  double throttle_messages_per_hour = 30;
+};
+
+struct engine_settings {
+  bool observe_only = false;
+  double hysteresis = 0.6;                           // fall only below threshold × hysteresis ...
+  std::int64_t cool_down_ms = 30LL * 60 * 1000;       // ... for this long
+  std::int64_t hold_timeout_ms = 72LL * 3600 * 1000;  // a hold nobody releases ends after this
+  std::int64_t grace_ms = 24LL * 3600 * 1000;         // after release: re-offence goes straight to hold
+  std::int64_t expire_idle_ms = 14LL * 24 * 3600 * 1000;  // forget subscribers idle this long
+  std::size_t shards = 64;
+  std::string default_plan = "residential";
+  std::vector<plan_settings> plans = default_plans();
+
+  static std::vector<plan_settings> default_plans();  // "residential" and "business"
+};
+
+// Validates settings (thresholds ordered and positive, hysteresis in (0,1), known default plan,
+// unique plan names, shards ≥ 1); errc::invalid_config with the offending name otherwise.
+result<void> validate(const engine_settings& s);
+
+struct window_counts {
+  float messages = 0;
+  float recipients = 0;
+  float new_recipients = 0;
+  float new_domains = 0;
+  float sender_changes = 0;  // 1 h and 24 h only (0 for the short windows)
+  float helo_changes = 0;    // 1 h and 24 h only
+  std::optional<float> mean_spam_probability;  // absent when no message in the window was scored
+};
+
+struct subscriber_report {
+  level lvl = level::normal;
+  float suspicion = 0;
+  std::array<window_counts, window_count> windows{};
+  float baseline_messages_per_day = 0;
+  float baseline_recipients_per_day = 0;
+  bool baseline_learnt = false;  // false: still the plan prior
+  std::int64_t last_seen_ms = 0;
+  std::optional<std::int64_t> held_since_ms;
+  std::optional<std::int64_t> grace_until_ms;
+  std::uint8_t reason_count = 0;
+  std::array<reason, max_reasons> reasons{};
+
+  std::span<const reason> reasons_view() const noexcept { return {reasons.data(), reason_count}; }
+};
+
+struct snapshot_record {
+  std::string subscriber;
+  std::vector<std::byte> blob;  // versioned binary state; opaque to the store
+};
+
+class engine {
+ public:
+  // Settings must pass `validate` (asserted).
+  explicit engine(engine_settings settings = {});
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // End of message: records the message and decides. Creates the subscriber on first sight.
+  decision on_message(const message_event& ev);
+
+  // RCPT-time gate for the policy service: answers from the current level without recording.
+  // hold → hold; throttle → defer when over the plan's hourly rate, else tag; watch → tag;
+  // normal (or unknown subscriber) → accept. Applies the hold timeout.
+  decision on_recipient(std::string_view subscriber, std::string_view plan, std::int64_t now_ms);
+
+  // State for the HTTP API, evaluated at `now_ms` (no change to state); nullopt when unknown.
+  std::optional<subscriber_report> report(std::string_view subscriber, std::int64_t now_ms) const;
+
+  // Operator/customer lifts a hold or throttle: back to watch with a grace period, short windows
+  // cleared. Returns false when the subscriber is unknown.
+  bool release(std::string_view subscriber, std::int64_t now_ms);
+
+  // The states changed since the previous call (each record once), for the store.
+  std::vector<snapshot_record> collect_changes();
+  // Replaces (or creates) a subscriber's state from a blob written by `collect_changes`.
+  result<void> restore(std::string_view subscriber, std::span<const std::byte> blob);
+
+  // Forgets subscribers idle for `expire_idle_ms` (or held past the hold timeout and then idle);
+  // returns their ids so the store can delete them too.
+  std::vector<std::string> expire(std::int64_t now_ms);
+
+  std::size_t size() const;
+  void reconfigure(engine_settings settings);  // validated by the caller (asserted)
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> _impl;
+};
+
+}  // namespace pw::behavior
