@@ -383,6 +383,7 @@ class session {
   phase _phase = phase::start;
   char _owed = 0;  // command whose reply is owed, 0 if none
   bool _pending_eom = false;  // an END_OF_MESSAGE with data: its body event was returned first
+  bool _message_opened_by_macros = false;  // MAIL's macros came; the MAIL event must not reset them
   std::uint32_t _messages_completed = 0;
   std::vector<macros> _connection_macros;  // CONNECT and HELO stage lists, latest per stage
   std::vector<macros> _message_macros;     // MAIL..EOM stage lists, latest per stage

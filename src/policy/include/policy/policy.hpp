@@ -21,7 +21,7 @@
 //     `=`, an empty name, a NUL byte, a number that is not one, or a request without
 //     `request=smtpd_access_policy` is an error for that connection (the daemon closes it, Postfix
 //     logs it and retries on a new one). Memory is bounded by the limits; nothing crashes.
-//   - Attributes this module does not know are kept in `request::other`, never an error: Postfix
+//   - Attributes this module does not know are kept in `request::attributes`, never an error: Postfix
 //     adds attributes over versions. A repeated attribute: the last value counts.
 //   - A trailing CR before LF is removed (Postfix sends bare LF; a hand-typed test may not).
 //   - Actions are sanitised: CR, LF, NUL and other controls in text become spaces and the text is
@@ -80,14 +80,10 @@ struct request {
   std::string sasl_sender;
   std::string encryption_protocol;
   std::string policy_context;
-  std::vector<attribute> other;     // everything else Postfix sent, in order
+  std::vector<attribute> attributes;  // every attribute as sent, in order, known or not
 
-  // Any attribute by name (typed or not), as sent; nothing if absent.
+  // Any attribute by name (typed or not), as sent (the last one if repeated); nothing if absent.
   [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
-
- private:
-  friend class request_reader;
-  std::vector<attribute> _all;  // every attribute as sent, for get()
 };
 
 // Splits a byte stream into requests. Accepts chunks of any size. After an error it stays failed.
