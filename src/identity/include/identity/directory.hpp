@@ -62,7 +62,8 @@ class directory {
 };
 
 // One line of a subscriber table. `key` is a CIDR ("192.0.2.0/24", "2001:db8::/48"), a bare address
-// (a host route: /32 or /128), or else a SASL login.
+// (a host route: /32 or /128), or else a SASL login. A key that is not an address but contains '/'
+// or ':' or only digits and dots is an error (a mistyped CIDR must not silently become a login).
 struct directory_entry {
   std::string key;
   std::string id;
@@ -81,8 +82,7 @@ class cidr_directory final : public directory {
  public:
   // Builds from entries. Errors (errc::invalid_input): a malformed CIDR, host bits set below the
   // prefix ("10.0.0.1/24"), an empty id or plan, a field with control characters or over the
-  // limits, a duplicate key. `origin` names the source in messages ("subscribers.tsv"); entry i is
-  // reported as `origin:<line>` using `lines[i]` when given (the file loader passes line numbers).
+  // limits, a duplicate key. Messages read `entry <n>: <what is wrong>` (n counts from 1).
   static result<cidr_directory> build(const std::vector<directory_entry>& entries, directory_limits limits = {});
 
   // Parses subscriber-file text: one entry per line, `key<TAB>id<TAB>plan[<TAB>contact]`; blank

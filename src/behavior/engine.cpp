@@ -1,0 +1,711 @@
+// The behaviour engine: sharded subscriber states, evidence, levels and decisions.
+//
+// Storage per shard: states live in fixed chunks of 256 (never moved by growth, no doubling slack),
+// indexed by an open-addressing table of 32-bit slots (8-bit tag from the id hash + 24-bit index),
+// so a lookup compares ids only on a tag match and the index costs 5–11 bytes per subscriber.
+// std::unordered_map<std::string, state> costs ~80 bytes per entry in nodes, buckets and the
+// string, a third of the 256-byte bar by itself.
+#include <xxhash.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <cmath>
+#include <mutex>
+
+#include "behavior/engine.hpp"
+#include "state.hpp"
+
+namespace pw::behavior {
+
+using namespace detail;
+
+namespace {
+
+constexpr std::array<double, window_count> window_length_ms{60e3, 600e3, 3600e3, 86400e3};
+constexpr double day_ms = 86400e3;
+constexpr std::size_t hour = static_cast<std::size_t>(window::one_hour);
+constexpr std::size_t day = static_cast<std::size_t>(window::one_day);
+
+constexpr std::size_t chunk_shift = 8;
+constexpr std::size_t chunk_size = std::size_t{1} << chunk_shift;
+constexpr std::uint32_t index_mask = (1U << 24) - 1;
+constexpr std::uint32_t max_per_shard = index_mask - 1;  // slot value index+1 must fit in 24 bits
+
+static_assert(sizeof(subscriber_state) <= 232, "the memory bar is 256 bytes per subscriber, index included");
+
+std::uint64_t id_hash(std::string_view id) noexcept { return XXH3_64bits(id.data(), id.size()); }
+std::uint32_t slot_tag(std::uint64_t h) noexcept { return static_cast<std::uint32_t>((h >> 32) & 0xff) << 24; }
+
+class shard {
+ public:
+  mutable std::mutex mu;
+
+  std::uint32_t count() const noexcept { return _count; }
+  subscriber_state& at(std::uint32_t i) noexcept { return _chunks[i >> chunk_shift][i & (chunk_size - 1)]; }
+  const subscriber_state& at(std::uint32_t i) const noexcept {
+    return _chunks[i >> chunk_shift][i & (chunk_size - 1)];
+  }
+
+  std::optional<std::uint32_t> find(std::string_view id, std::uint64_t h) const noexcept {
+    if (_slots.empty()) {
+      return std::nullopt;
+    }
+    const std::size_t mask = _slots.size() - 1;
+    const std::uint32_t tag = slot_tag(h);
+    for (std::size_t p = h & mask;; p = (p + 1) & mask) {
+      const std::uint32_t v = _slots[p];
+      if (v == 0) {
+        return std::nullopt;
+      }
+      if ((v & ~index_mask) == tag && at((v & index_mask) - 1).id.view() == id) {
+        return (v & index_mask) - 1;
+      }
+    }
+  }
+
+  // Adds a default state for `id` (not present); nullopt when the shard is full.
+  std::optional<std::uint32_t> insert(std::string_view id, std::uint64_t h) {
+    if (_count >= max_per_shard) {
+      return std::nullopt;
+    }
+    if ((std::size_t{_count} + 1) * 4 > _slots.size() * 3) {
+      grow();
+    }
+    const std::uint32_t index = _count++;
+    if ((index >> chunk_shift) == _chunks.size()) {
+      _chunks.push_back(std::make_unique<subscriber_state[]>(chunk_size));
+    }
+    at(index).id = compact_id(id);
+    place(h, index);
+    return index;
+  }
+
+  // Removes state `index`; the last state moves into its place.
+  void erase(std::uint32_t index) {
+    unlink(index);
+    const std::uint32_t last = _count - 1;
+    if (index != last) {
+      const std::uint64_t h = id_hash(at(last).id.view());
+      *slot_of(last, h) = slot_tag(h) | (index + 1);
+      at(index) = std::move(at(last));
+    }
+    at(last) = subscriber_state{};
+    --_count;
+    if ((_count & (chunk_size - 1)) == 0 && (_count >> chunk_shift) < _chunks.size()) {
+      _chunks.pop_back();
+    }
+  }
+
+ private:
+  void place(std::uint64_t h, std::uint32_t index) {
+    const std::size_t mask = _slots.size() - 1;
+    std::size_t p = h & mask;
+    while (_slots[p] != 0) {
+      p = (p + 1) & mask;
+    }
+    _slots[p] = slot_tag(h) | (index + 1);
+  }
+
+  void grow() {
+    _slots.assign(_slots.empty() ? 16 : _slots.size() * 2, 0);
+    for (std::uint32_t i = 0; i < _count; ++i) {
+      place(id_hash(at(i).id.view()), i);
+    }
+  }
+
+  std::uint32_t* slot_of(std::uint32_t index, std::uint64_t h) {
+    const std::size_t mask = _slots.size() - 1;
+    for (std::size_t p = h & mask;; p = (p + 1) & mask) {
+      if ((_slots[p] & index_mask) == index + 1) {
+        return &_slots[p];
+      }
+    }
+  }
+
+  // Linear-probing deletion by backward shift: later entries of the probe run move up, so no
+  // tombstones accumulate.
+  void unlink(std::uint32_t index) {
+    const std::size_t mask = _slots.size() - 1;
+    std::size_t hole = static_cast<std::size_t>(slot_of(index, id_hash(at(index).id.view())) - _slots.data());
+    _slots[hole] = 0;
+    for (std::size_t j = (hole + 1) & mask; _slots[j] != 0; j = (j + 1) & mask) {
+      const std::size_t home = id_hash(at((_slots[j] & index_mask) - 1).id.view()) & mask;
+      // Move j into the hole unless its home lies cyclically in (hole, j].
+      const bool home_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+      if (!home_between) {
+        _slots[hole] = _slots[j];
+        _slots[j] = 0;
+        hole = j;
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<subscriber_state[]>> _chunks;
+  std::vector<std::uint32_t> _slots;  // (tag << 24) | (index + 1); 0 = empty; size is a power of two
+  std::uint32_t _count = 0;
+};
+
+void decay(counters& c, double dt_ms) {
+  if (!(dt_ms > 0)) {
+    return;
+  }
+  for (std::size_t w = 0; w < window_count; ++w) {
+    const auto f = static_cast<float>(std::exp(-dt_ms / window_length_ms[w]));
+    for (float& v : c.win[w]) {
+      v *= f;
+    }
+    if (w >= churn_first_window) {
+      for (float& v : c.churn[w - churn_first_window]) {
+        v *= f;
+      }
+    }
+  }
+}
+
+std::size_t plan_index(const engine_settings& s, std::string_view name) {
+  for (std::size_t i = 0; i < s.plans.size(); ++i) {
+    if (s.plans[i].name == name) {
+      return i;
+    }
+  }
+  for (std::size_t i = 0; i < s.plans.size(); ++i) {
+    if (s.plans[i].name == s.default_plan) {
+      return i;
+    }
+  }
+  assert(false && "validate() guarantees the default plan exists");
+  return 0;
+}
+
+const plan_settings& plan_for(const engine_settings& s, std::string_view name) {
+  return s.plans[plan_index(s, name)];
+}
+
+struct evidence {
+  float suspicion = 0;
+  float volume = 0;
+  window worst = window::ten_minutes;
+  float rcpt_novelty = 0;
+  std::optional<float> spam;
+  window spam_window = window::one_hour;
+};
+
+evidence evaluate(const counters& c, const subscriber_state& s, const plan_settings& p) {
+  evidence e;
+  double worst_ratio = 0;
+  for (std::size_t w = 0; w < window_count; ++w) {
+    const double share = window_length_ms[w] / day_ms;
+    const double allow_m = p.floor_messages[w] + p.burst_factor[w] * s.base_messages * share;
+    const double allow_r = p.floor_recipients[w] + p.burst_factor[w] * s.base_recipients * share;
+    const double ratio = std::max(c.win[w][m_messages] / allow_m, c.win[w][m_recipients] / allow_r);
+    if (ratio > worst_ratio) {
+      worst_ratio = ratio;
+      e.worst = static_cast<window>(w);
+    }
+  }
+  e.volume = worst_ratio > 1 ? static_cast<float>(std::log2(worst_ratio)) : 0.0f;
+  const auto& ww = c.win[static_cast<std::size_t>(e.worst)];
+  double domain_novelty = 0;
+  if (ww[m_recipients] >= 0.5f) {
+    e.rcpt_novelty = std::clamp(ww[m_new_recipients] / ww[m_recipients], 0.0f, 1.0f);
+    domain_novelty = std::clamp(ww[m_new_domains] / ww[m_recipients], 0.0f, 1.0f);
+  }
+  // Content over the worst window when it has scored messages, else over the hour, else the day.
+  for (const window w : {e.worst, window::one_hour, window::one_day}) {
+    const auto& cw = c.win[static_cast<std::size_t>(w)];
+    if (cw[m_spam_n] >= 0.5f) {
+      e.spam = cw[m_spam_sum] / cw[m_spam_n];
+      e.spam_window = w;
+      break;
+    }
+  }
+  const double spam_excess = e.spam ? std::clamp((*e.spam - 0.5) * 2, 0.0, 1.0) : 0.0;
+  const double amplifier =
+      0.3 + p.novelty_weight * (e.rcpt_novelty + 0.6 * domain_novelty) + p.content_weight * spam_excess;
+  const auto churn_term = [&](float changes) { return std::max(0.0, std::log2(std::max(static_cast<double>(changes), 1.0)) - 1); };
+  const double churn = p.churn_weight * (churn_term(c.churn[0][c_sender]) + churn_term(c.churn[0][c_helo]));
+  double suspicion = e.volume * amplifier + churn;
+  if (e.volume == 0) {
+    // Without a volume excess, content and churn can tag but never throttle or hold.
+    suspicion = std::max(suspicion, spam_excess * p.watch_at * 1.2);
+    suspicion = std::min(suspicion, (p.watch_at + p.throttle_at) / 2);
+  }
+  e.suspicion = static_cast<float>(suspicion);
+  return e;
+}
+
+double enter_threshold(level l, const plan_settings& p) {
+  switch (l) {
+    case level::hold:
+      return p.hold_at;
+    case level::throttle:
+      return p.throttle_at;
+    default:
+      return p.watch_at;
+  }
+}
+
+level threshold_level(double s, const plan_settings& p) {
+  if (s >= p.hold_at) {
+    return level::hold;
+  }
+  if (s >= p.throttle_at) {
+    return level::throttle;
+  }
+  return s >= p.watch_at ? level::watch : level::normal;
+}
+
+// Applies the hold timeout; true when it fired.
+bool expire_hold(subscriber_state& st, const engine_settings& g, std::int64_t now) {
+  if (static_cast<level>(st.lvl) != level::hold || now - decode_time(st.held_since) < g.hold_timeout_ms) {
+    return false;
+  }
+  st.lvl = static_cast<std::uint8_t>(level::watch);
+  st.held_since = 0;
+  st.calm_since = 0;
+  st.grace_until = encode_time(now + g.grace_ms);
+  st.flags |= flag_dirty;
+  return true;
+}
+
+// Moves the level after an evaluation; returns true on a re-offence during the grace period.
+bool update_level(subscriber_state& st, const evidence& e, const plan_settings& p, const engine_settings& g,
+                  std::int64_t now, std::int64_t previous_event_ms) {
+  expire_hold(st, g, now);
+  auto cur = static_cast<level>(st.lvl);
+  level target = threshold_level(e.suspicion, p);
+  bool reoffence = false;
+  if (target >= level::throttle && st.grace_until != 0 && now < decode_time(st.grace_until)) {
+    target = level::hold;
+    reoffence = true;
+  }
+  target = std::min(target, p.ceiling);
+  if (target > cur) {
+    cur = target;
+    st.calm_since = 0;
+    if (cur == level::hold) {
+      st.held_since = encode_time(now);
+    }
+  } else if (cur != level::hold && cur != level::normal) {
+    if (e.suspicion < enter_threshold(cur, p) * g.hysteresis) {
+      if (st.calm_since == 0) {
+        // Idle time counts as calm: nothing was sent since the previous event.
+        st.calm_since = encode_time(std::min(previous_event_ms, now));
+      }
+      if (now - decode_time(st.calm_since) >= g.cool_down_ms) {
+        cur = static_cast<level>(static_cast<std::uint8_t>(cur) - 1);
+        st.calm_since = cur == level::normal ? 0 : encode_time(now);
+      }
+    } else {
+      st.calm_since = 0;
+    }
+  }
+  st.lvl = static_cast<std::uint8_t>(cur);
+  return reoffence;
+}
+
+bool over_throttle_rate(const counters& c, const plan_settings& p) {
+  return c.win[hour][m_messages] + 1 > p.throttle_messages_per_hour;
+}
+
+action intended_action(level l, bool over_rate) {
+  switch (l) {
+    case level::normal:
+      return action::accept;
+    case level::watch:
+      return action::tag;
+    case level::throttle:
+      return over_rate ? action::defer : action::tag;
+    case level::hold:
+      return action::hold;
+  }
+  return action::accept;
+}
+
+class reason_list {
+ public:
+  reason_list(std::array<reason, max_reasons>& r, std::uint8_t& n) : _r(r), _n(n) {}
+  void add(const reason& r) {
+    if (_n < max_reasons) {
+      _r[_n++] = r;
+    }
+  }
+
+ private:
+  std::array<reason, max_reasons>& _r;
+  std::uint8_t& _n;
+};
+
+float minutes(std::int64_t ms) { return static_cast<float>(std::max<std::int64_t>(ms, 0)) / 60000.0f; }
+
+// The reasons in the order a person reads them: why the action, then the evidence, then the baseline.
+void explain(reason_list out, const subscriber_state& st, const counters& c, const evidence& e,
+             const plan_settings& p, const engine_settings& g, std::int64_t now, action intended, action act,
+             bool reoffence) {
+  if (act != intended) {
+    out.add({reason_code::observe_only});
+  }
+  if (static_cast<level>(st.lvl) == level::hold) {
+    const std::int64_t since = decode_time(st.held_since);
+    out.add({reason_code::held, window::one_hour, minutes(now - since), minutes(since + g.hold_timeout_ms - now)});
+  }
+  if (intended == action::defer) {
+    out.add({reason_code::over_throttle_rate, window::one_hour, c.win[hour][m_messages],
+             static_cast<float>(p.throttle_messages_per_hour)});
+  }
+  if (reoffence) {
+    out.add({reason_code::reoffence, window::one_day, minutes(decode_time(st.grace_until) - now)});
+  }
+  const auto& ww = c.win[static_cast<std::size_t>(e.worst)];
+  out.add({reason_code::volume, e.worst, ww[m_messages], ww[m_recipients], ww[m_new_domains]});
+  if (e.rcpt_novelty > 0) {
+    out.add({reason_code::new_recipients, e.worst, e.rcpt_novelty, ww[m_recipients]});
+  }
+  if (e.spam) {
+    out.add({reason_code::content, e.spam_window, *e.spam, c.win[static_cast<std::size_t>(e.spam_window)][m_spam_n]});
+  }
+  out.add({reason_code::baseline, window::one_day, st.base_messages, st.base_recipients, st.folds > 0 ? 1.0f : 0.0f});
+  if (c.churn[0][c_sender] >= 3) {
+    out.add({reason_code::sender_churn, window::one_hour, c.churn[0][c_sender]});
+  }
+  if (c.churn[0][c_helo] >= 3) {
+    out.add({reason_code::helo_churn, window::one_hour, c.churn[0][c_helo]});
+  }
+}
+
+// Bloom positions: three 8-bit-range slices of one mixed 64-bit value, reduced to 192 bits.
+struct bloom_probe {
+  std::array<std::uint16_t, 3> bit;
+};
+
+bloom_probe probe(std::uint64_t value, std::uint64_t salt) noexcept {
+  std::uint64_t x = (value ^ salt) * 0x9E3779B97F4A7C15ULL;
+  x ^= x >> 29;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 32;
+  bloom_probe b;
+  for (std::size_t i = 0; i < 3; ++i) {
+    b.bit[i] = static_cast<std::uint16_t>(((x >> (i * 21)) & 0x1fffff) % bloom_bits);
+  }
+  return b;
+}
+
+bool contains(const std::array<std::uint64_t, bloom_words>& gen, const bloom_probe& b) noexcept {
+  for (std::uint16_t bit : b.bit) {
+    if ((gen[bit >> 6] & (std::uint64_t{1} << (bit & 63))) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True when `value` was not seen before; remembers it in the young generation, rotating when full.
+bool remember(subscriber_state& st, std::uint64_t value, std::uint64_t salt) noexcept {
+  const bloom_probe b = probe(value, salt);
+  if (contains(st.bloom[0], b) || contains(st.bloom[1], b)) {
+    return false;
+  }
+  if (st.bloom_fill >= bloom_generation_capacity) {
+    st.bloom[1] = st.bloom[0];
+    st.bloom[0] = {};
+    st.bloom_fill = 0;
+  }
+  for (std::uint16_t bit : b.bit) {
+    st.bloom[0][bit >> 6] |= std::uint64_t{1} << (bit & 63);
+  }
+  ++st.bloom_fill;
+  return true;
+}
+
+// A finished day teaches the baseline, unless the subscriber was throttled or held that day. The
+// first days weigh more (1/2, 1/3, ...) so a new subscriber leaves the plan prior quickly.
+void fold_day(subscriber_state& st, const plan_settings& p, std::uint16_t today) {
+  if (today <= st.fold_day) {
+    return;
+  }
+  const auto& d = st.c.win[day];
+  if ((st.flags & flag_suspicious_today) == 0 && d[m_messages] >= 0.5f) {
+    const double alpha = std::max(p.baseline_alpha, 1.0 / (st.folds + 2.0));
+    st.base_messages += static_cast<float>(alpha * (d[m_messages] - st.base_messages));
+    st.base_recipients += static_cast<float>(alpha * (d[m_recipients] - st.base_recipients));
+    st.folds = static_cast<std::uint8_t>(std::min(st.folds + 1, 255));
+  }
+  st.flags &= static_cast<std::uint8_t>(~flag_suspicious_today);
+  st.fold_day = today;
+}
+
+std::uint32_t hash_tag(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32) | 1; }
+
+}  // namespace
+
+struct engine::impl {
+  std::atomic<std::shared_ptr<const engine_settings>> settings;
+  std::size_t shard_count;
+  std::unique_ptr<shard[]> shards;
+
+  explicit impl(engine_settings s)
+      : settings(std::make_shared<const engine_settings>(std::move(s))),
+        shard_count(settings.load()->shards),
+        shards(std::make_unique<shard[]>(shard_count)) {}
+
+  shard& shard_for(std::uint64_t h) const noexcept {
+    return shards[static_cast<std::size_t>(((h >> 32) * shard_count) >> 32)];
+  }
+};
+
+engine::engine(engine_settings settings) {
+  assert(validate(settings).has_value());
+  _impl = std::make_unique<impl>(std::move(settings));
+}
+
+engine::~engine() = default;
+
+decision engine::on_message(const message_event& ev) {
+  const std::shared_ptr<const engine_settings> g = _impl->settings.load();
+  const std::size_t plan = plan_index(*g, ev.plan);
+  const plan_settings& p = g->plans[plan];
+  const std::uint64_t h = id_hash(ev.subscriber);
+  shard& sh = _impl->shard_for(h);
+  std::lock_guard lock(sh.mu);
+
+  decision d;
+  d.observe_only = g->observe_only;
+  std::optional<std::uint32_t> index = sh.find(ev.subscriber, h);
+  if (!index) {
+    index = sh.insert(ev.subscriber, h);
+    if (!index) {
+      return d;  // shard full (16.7 M subscribers): untracked, accepted
+    }
+    subscriber_state& fresh = sh.at(*index);
+    fresh.base_messages = static_cast<float>(p.prior_messages_per_day);
+    fresh.base_recipients = static_cast<float>(p.prior_recipients_per_day);
+    fresh.last_ms = ev.now_ms;
+    fresh.fold_day = day_of(ev.now_ms);
+  }
+  subscriber_state& st = sh.at(*index);
+
+  const std::int64_t previous = st.last_ms;
+  fold_day(st, p, day_of(ev.now_ms));
+  decay(st.c, static_cast<double>(ev.now_ms - previous));
+  st.last_ms = ev.now_ms;  // a clock step back is accepted as the new time, with no decay
+  st.plan = static_cast<std::uint8_t>(std::min<std::size_t>(plan, unknown_plan));
+  const bool over_rate = over_throttle_rate(st.c, p);
+
+  float new_recipients = 0;
+  float new_domains = 0;
+  for (std::size_t i = 0; i < ev.recipient_hashes.size(); ++i) {
+    new_recipients += remember(st, ev.recipient_hashes[i], h) ? 1.0f : 0.0f;
+    if (i < ev.recipient_domain_hashes.size()) {
+      new_domains += remember(st, ev.recipient_domain_hashes[i], ~h) ? 1.0f : 0.0f;
+    }
+  }
+  const auto recipients = static_cast<float>(ev.recipient_hashes.size());
+  const bool scored = ev.spam_probability.has_value() && std::isfinite(*ev.spam_probability);
+  const float spam = scored ? static_cast<float>(std::clamp(*ev.spam_probability, 0.0, 1.0)) : 0.0f;
+  for (auto& w : st.c.win) {
+    w[m_messages] += 1;
+    w[m_recipients] += recipients;
+    w[m_new_recipients] += new_recipients;
+    w[m_new_domains] += new_domains;
+    if (scored) {
+      w[m_spam_sum] += spam;
+      w[m_spam_n] += 1;
+    }
+  }
+  const std::uint32_t sender = hash_tag(ev.sender_hash);
+  const std::uint32_t helo = hash_tag(ev.helo_hash);
+  for (auto& w : st.c.churn) {
+    w[c_sender] += (st.sender_tag != 0 && st.sender_tag != sender) ? 1.0f : 0.0f;
+    w[c_helo] += (st.helo_tag != 0 && st.helo_tag != helo) ? 1.0f : 0.0f;
+  }
+  st.sender_tag = sender;
+  st.helo_tag = helo;
+
+  const evidence e = evaluate(st.c, st, p);
+  const bool reoffence = update_level(st, e, p, *g, ev.now_ms, previous);
+  if (static_cast<level>(st.lvl) >= level::throttle) {
+    st.flags |= flag_suspicious_today;
+  }
+  st.flags |= flag_dirty;
+
+  d.lvl = static_cast<level>(st.lvl);
+  d.suspicion = e.suspicion;
+  d.intended = intended_action(d.lvl, over_rate);
+  d.act = g->observe_only ? std::min(d.intended, action::tag) : d.intended;
+  if (d.lvl != level::normal || e.suspicion > 0) {
+    explain(reason_list(d.reasons, d.reason_count), st, st.c, e, p, *g, ev.now_ms, d.intended, d.act, reoffence);
+  }
+  return d;
+}
+
+decision engine::on_recipient(std::string_view subscriber, std::string_view plan, std::int64_t now_ms) {
+  const std::shared_ptr<const engine_settings> g = _impl->settings.load();
+  const plan_settings& p = plan_for(*g, plan);
+  const std::uint64_t h = id_hash(subscriber);
+  shard& sh = _impl->shard_for(h);
+  std::lock_guard lock(sh.mu);
+
+  decision d;
+  d.observe_only = g->observe_only;
+  const std::optional<std::uint32_t> index = sh.find(subscriber, h);
+  if (!index) {
+    return d;
+  }
+  subscriber_state& st = sh.at(*index);
+  expire_hold(st, *g, now_ms);
+  counters c = st.c;
+  decay(c, static_cast<double>(now_ms - st.last_ms));
+  d.lvl = static_cast<level>(st.lvl);
+  d.intended = intended_action(d.lvl, over_throttle_rate(c, p));
+  d.act = g->observe_only ? std::min(d.intended, action::tag) : d.intended;
+  if (d.lvl != level::normal) {
+    const evidence e = evaluate(c, st, p);
+    d.suspicion = e.suspicion;
+    explain(reason_list(d.reasons, d.reason_count), st, c, e, p, *g, now_ms, d.intended, d.act, false);
+  }
+  return d;
+}
+
+std::optional<subscriber_report> engine::report(std::string_view subscriber, std::int64_t now_ms) const {
+  const std::shared_ptr<const engine_settings> g = _impl->settings.load();
+  const std::uint64_t h = id_hash(subscriber);
+  shard& sh = _impl->shard_for(h);
+  std::lock_guard lock(sh.mu);
+  const std::optional<std::uint32_t> index = sh.find(subscriber, h);
+  if (!index) {
+    return std::nullopt;
+  }
+  const subscriber_state& st = sh.at(*index);
+  // The plan of the subscriber's last message (the default plan after a restore or a reconfigure
+  // that removed plans).
+  const plan_settings& p = st.plan < g->plans.size() ? g->plans[st.plan] : plan_for(*g, g->default_plan);
+  counters c = st.c;
+  decay(c, static_cast<double>(now_ms - st.last_ms));
+  const evidence e = evaluate(c, st, p);
+
+  subscriber_report r;
+  r.lvl = static_cast<level>(st.lvl);
+  r.suspicion = e.suspicion;
+  for (std::size_t w = 0; w < window_count; ++w) {
+    window_counts& out = r.windows[w];
+    out.messages = c.win[w][m_messages];
+    out.recipients = c.win[w][m_recipients];
+    out.new_recipients = c.win[w][m_new_recipients];
+    out.new_domains = c.win[w][m_new_domains];
+    if (w >= churn_first_window) {
+      out.sender_changes = c.churn[w - churn_first_window][c_sender];
+      out.helo_changes = c.churn[w - churn_first_window][c_helo];
+    }
+    if (c.win[w][m_spam_n] >= 0.5f) {
+      out.mean_spam_probability = c.win[w][m_spam_sum] / c.win[w][m_spam_n];
+    }
+  }
+  r.baseline_messages_per_day = st.base_messages;
+  r.baseline_recipients_per_day = st.base_recipients;
+  r.baseline_learnt = st.folds > 0;
+  r.last_seen_ms = st.last_ms;
+  if (st.held_since != 0) {
+    r.held_since_ms = decode_time(st.held_since);
+  }
+  if (st.grace_until != 0 && now_ms < decode_time(st.grace_until)) {
+    r.grace_until_ms = decode_time(st.grace_until);
+  }
+  const action intended = intended_action(r.lvl, over_throttle_rate(c, p));
+  explain(reason_list(r.reasons, r.reason_count), st, c, e, p, *g, now_ms, intended, intended, false);
+  return r;
+}
+
+bool engine::release(std::string_view subscriber, std::int64_t now_ms) {
+  const std::shared_ptr<const engine_settings> g = _impl->settings.load();
+  const std::uint64_t h = id_hash(subscriber);
+  shard& sh = _impl->shard_for(h);
+  std::lock_guard lock(sh.mu);
+  const std::optional<std::uint32_t> index = sh.find(subscriber, h);
+  if (!index) {
+    return false;
+  }
+  subscriber_state& st = sh.at(*index);
+  if (static_cast<level>(st.lvl) >= level::throttle) {
+    st.lvl = static_cast<std::uint8_t>(level::watch);
+  }
+  st.held_since = 0;
+  st.calm_since = 0;
+  st.grace_until = encode_time(now_ms + g->grace_ms);
+  st.c = counters{};  // the burst was dealt with; it must not re-hold the next ordinary message
+  st.last_ms = now_ms;
+  st.flags |= flag_dirty;
+  return true;
+}
+
+std::vector<snapshot_record> engine::collect_changes() {
+  std::vector<snapshot_record> out;
+  for (std::size_t s = 0; s < _impl->shard_count; ++s) {
+    shard& sh = _impl->shards[s];
+    std::lock_guard lock(sh.mu);
+    for (std::uint32_t i = 0; i < sh.count(); ++i) {
+      subscriber_state& st = sh.at(i);
+      if ((st.flags & flag_dirty) != 0) {
+        out.push_back({std::string(st.id.view()), encode(st)});
+        st.flags &= static_cast<std::uint8_t>(~flag_dirty);
+      }
+    }
+  }
+  return out;
+}
+
+result<void> engine::restore(std::string_view subscriber, std::span<const std::byte> blob) {
+  result<subscriber_state> decoded = decode(blob);
+  if (!decoded) {
+    return decoded.error();
+  }
+  const std::uint64_t h = id_hash(subscriber);
+  shard& sh = _impl->shard_for(h);
+  std::lock_guard lock(sh.mu);
+  std::optional<std::uint32_t> index = sh.find(subscriber, h);
+  if (!index) {
+    index = sh.insert(subscriber, h);
+    if (!index) {
+      return make_error(errc::unavailable, "behaviour shard is full (16.7 M subscribers)");
+    }
+  }
+  subscriber_state& st = sh.at(*index);
+  decoded->id = std::move(st.id);
+  st = std::move(*decoded);
+  return {};
+}
+
+std::vector<std::string> engine::expire(std::int64_t now_ms) {
+  const std::shared_ptr<const engine_settings> g = _impl->settings.load();
+  std::vector<std::string> gone;
+  for (std::size_t s = 0; s < _impl->shard_count; ++s) {
+    shard& sh = _impl->shards[s];
+    std::lock_guard lock(sh.mu);
+    for (std::uint32_t i = sh.count(); i-- > 0;) {
+      const subscriber_state& st = sh.at(i);
+      const bool held = static_cast<level>(st.lvl) == level::hold &&
+                        now_ms - decode_time(st.held_since) < g->hold_timeout_ms;
+      if (now_ms - st.last_ms >= g->expire_idle_ms && !held) {
+        gone.emplace_back(st.id.view());
+        sh.erase(i);
+      }
+    }
+  }
+  return gone;
+}
+
+std::size_t engine::size() const {
+  std::size_t n = 0;
+  for (std::size_t s = 0; s < _impl->shard_count; ++s) {
+    std::lock_guard lock(_impl->shards[s].mu);
+    n += _impl->shards[s].count();
+  }
+  return n;
+}
+
+void engine::reconfigure(engine_settings settings) {
+  assert(validate(settings).has_value());
+  _impl->settings.store(std::make_shared<const engine_settings>(std::move(settings)));
+}
+
+}  // namespace pw::behavior

@@ -1,0 +1,167 @@
+// Blob format v1 (little-endian, fixed size): magic "PWBS", version byte, then the fields in
+// declaration order, then XXH3-64 of everything before it. Explicit byte writes rather than a
+// memcpy of the struct, so padding and the in-memory layout never leak into the store.
+#include <xxhash.h>
+
+#include <bit>
+#include <cmath>
+
+#include "state.hpp"
+
+namespace pw::behavior::detail {
+namespace {
+
+constexpr std::uint8_t magic[4] = {'P', 'W', 'B', 'S'};
+constexpr std::uint8_t version = 1;
+constexpr std::size_t payload_bytes = 4 + 1 + 8 + 4 * (window_count * metric_count + churn_windows * churn_count) +
+                                      8 * 2 * bloom_words + 4 * 2 + 4 * 2 + 4 * 3 + 2 + 4;
+constexpr std::size_t blob_bytes = payload_bytes + 8;
+
+class writer {
+ public:
+  explicit writer(std::vector<std::byte>& out) : _out(out) {}
+  void u8(std::uint8_t v) { _out.push_back(static_cast<std::byte>(v)); }
+  void uint(std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) {
+      u8(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+  }
+  void f32(float v) { uint(std::bit_cast<std::uint32_t>(v), 4); }
+
+ private:
+  std::vector<std::byte>& _out;
+};
+
+class reader {
+ public:
+  explicit reader(std::span<const std::byte> in) : _in(in) {}
+  std::uint8_t u8() { return static_cast<std::uint8_t>(_in[_pos++]); }
+  std::uint64_t uint(int bytes) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) {
+      v |= std::uint64_t{u8()} << (8 * i);
+    }
+    return v;
+  }
+  float f32() { return std::bit_cast<float>(static_cast<std::uint32_t>(uint(4))); }
+
+ private:
+  std::span<const std::byte> _in;
+  std::size_t _pos = 0;
+};
+
+bool plausible(float v) { return std::isfinite(v) && v >= 0; }
+
+}  // namespace
+
+std::vector<std::byte> encode(const subscriber_state& s) {
+  std::vector<std::byte> out;
+  out.reserve(blob_bytes);
+  writer w(out);
+  for (std::uint8_t m : magic) {
+    w.u8(m);
+  }
+  w.u8(version);
+  w.uint(static_cast<std::uint64_t>(s.last_ms), 8);
+  for (const auto& row : s.c.win) {
+    for (float v : row) {
+      w.f32(v);
+    }
+  }
+  for (const auto& row : s.c.churn) {
+    for (float v : row) {
+      w.f32(v);
+    }
+  }
+  for (const auto& gen : s.bloom) {
+    for (std::uint64_t v : gen) {
+      w.uint(v, 8);
+    }
+  }
+  w.f32(s.base_messages);
+  w.f32(s.base_recipients);
+  w.uint(s.sender_tag, 4);
+  w.uint(s.helo_tag, 4);
+  w.uint(s.calm_since, 4);
+  w.uint(s.held_since, 4);
+  w.uint(s.grace_until, 4);
+  w.uint(s.fold_day, 2);
+  w.u8(s.lvl);
+  w.u8(s.bloom_fill);
+  w.u8(s.folds);
+  w.u8(static_cast<std::uint8_t>(s.flags & ~flag_dirty));
+  w.uint(XXH3_64bits(out.data(), out.size()), 8);
+  return out;
+}
+
+result<subscriber_state> decode(std::span<const std::byte> blob) {
+  if (blob.size() != blob_bytes) {
+    return make_error(errc::corrupt, "behaviour state blob has " + std::to_string(blob.size()) + " bytes, expected " +
+                                         std::to_string(blob_bytes));
+  }
+  reader r(blob);
+  for (std::uint8_t m : magic) {
+    if (r.u8() != m) {
+      return make_error(errc::corrupt, "not a behaviour state blob (bad magic)");
+    }
+  }
+  if (const std::uint8_t v = r.u8(); v != version) {
+    return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(v) + ", this build reads " +
+                                         std::to_string(version));
+  }
+  reader tail(blob.subspan(payload_bytes));
+  if (tail.uint(8) != XXH3_64bits(blob.data(), payload_bytes)) {
+    return make_error(errc::corrupt, "behaviour state blob checksum mismatch");
+  }
+  subscriber_state s;
+  s.last_ms = static_cast<std::int64_t>(r.uint(8));
+  for (auto& row : s.c.win) {
+    for (float& v : row) {
+      v = r.f32();
+    }
+  }
+  for (auto& row : s.c.churn) {
+    for (float& v : row) {
+      v = r.f32();
+    }
+  }
+  for (auto& gen : s.bloom) {
+    for (std::uint64_t& v : gen) {
+      v = r.uint(8);
+    }
+  }
+  s.base_messages = r.f32();
+  s.base_recipients = r.f32();
+  s.sender_tag = static_cast<std::uint32_t>(r.uint(4));
+  s.helo_tag = static_cast<std::uint32_t>(r.uint(4));
+  s.calm_since = static_cast<std::uint32_t>(r.uint(4));
+  s.held_since = static_cast<std::uint32_t>(r.uint(4));
+  s.grace_until = static_cast<std::uint32_t>(r.uint(4));
+  s.fold_day = static_cast<std::uint16_t>(r.uint(2));
+  s.lvl = r.u8();
+  s.bloom_fill = r.u8();
+  s.folds = r.u8();
+  s.flags = static_cast<std::uint8_t>(r.u8() & ~flag_dirty);
+
+  bool ok = plausible(s.base_messages) && plausible(s.base_recipients);
+  for (const auto& row : s.c.win) {
+    for (float v : row) {
+      ok = ok && plausible(v);
+    }
+  }
+  for (const auto& row : s.c.churn) {
+    for (float v : row) {
+      ok = ok && plausible(v);
+    }
+  }
+  if (!ok) {
+    return make_error(errc::invalid_input, "behaviour state blob holds a negative or non-finite counter");
+  }
+  if (s.lvl > static_cast<std::uint8_t>(level::hold) || s.bloom_fill > bloom_generation_capacity ||
+      (s.flags & ~flag_known_flags) != 0) {
+    return make_error(errc::invalid_input, "behaviour state blob holds an unknown level, filter fill or flag");
+  }
+  return s;
+}
+
+}  // namespace pw::behavior::detail
