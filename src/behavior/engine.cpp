@@ -227,8 +227,12 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
   const double churn = p.churn_weight * (churn_term(c.churn[0][c_sender]) + churn_term(c.churn[0][c_helo]));
   double suspicion = e.volume * amplifier + churn;
   if (e.volume == 0) {
-    // Without a volume excess, content and churn can tag but never throttle or hold.
-    suspicion = std::max(suspicion, spam_excess * p.watch_at * 1.2);
+    // Without a volume excess, content and churn can tag but never throttle or hold. Content alone
+    // is judged on the last hour, so one bad afternoon does not keep a subscriber tagged all day.
+    const auto& h = c.win[hour];
+    const double recent_excess =
+        h[m_spam_n] >= 0.5f ? std::clamp((h[m_spam_sum] / h[m_spam_n] - 0.5) * 2, 0.0, 1.0) : 0.0;
+    suspicion = std::max(suspicion, recent_excess * p.watch_at * 1.2);
     suspicion = std::min(suspicion, (p.watch_at + p.throttle_at) / 2);
   }
   e.suspicion = static_cast<float>(suspicion);
@@ -263,7 +267,7 @@ bool expire_hold(subscriber_state& st, const engine_settings& g, std::int64_t no
   }
   st.lvl = static_cast<std::uint8_t>(level::watch);
   st.held_since = 0;
-  st.calm_since = 0;
+  st.calm_since = encode_time(now);  // the cool-down to normal starts now, not at the last message
   st.grace_until = encode_time(now + g.grace_ms);
   st.flags |= flag_dirty;
   return true;
@@ -630,7 +634,7 @@ bool engine::release(std::string_view subscriber, std::int64_t now_ms) {
     st.lvl = static_cast<std::uint8_t>(level::watch);
   }
   st.held_since = 0;
-  st.calm_since = 0;
+  st.calm_since = encode_time(now_ms);
   st.grace_until = encode_time(now_ms + g->grace_ms);
   st.c = counters{};  // the burst was dealt with; it must not re-hold the next ordinary message
   st.last_ms = now_ms;

@@ -1,0 +1,508 @@
+// Behaviour engine: simulated subscribers over simulated time (the engine takes time as input).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "behavior/engine.hpp"
+
+namespace {
+
+using namespace pw::behavior;
+
+constexpr std::int64_t second = 1000;
+constexpr std::int64_t minute = 60 * second;
+constexpr std::int64_t hour = 60 * minute;
+constexpr std::int64_t day = 24 * hour;
+constexpr std::int64_t t0 = 1'767'225'600'000;  // 2026-01-01 00:00 UTC
+
+class simulation {
+ public:
+  explicit simulation(engine_settings s = {}) : eng(std::move(s)), hasher("test deployment secret") {}
+
+  decision send(const std::string& sub, std::int64_t now, const std::vector<std::string>& rcpts,
+                std::optional<double> spam, const std::string& plan = "residential",
+                const std::string& sender = "owner@home.example", const std::string& helo = "pc.home.example") {
+    std::vector<std::uint64_t> r;
+    std::vector<std::uint64_t> d;
+    for (const std::string& a : rcpts) {
+      r.push_back(hasher.recipient(a));
+      d.push_back(hasher.domain(a));
+    }
+    message_event ev;
+    ev.subscriber = sub;
+    ev.plan = plan;
+    ev.now_ms = now;
+    ev.helo_hash = hasher.helo(helo);
+    ev.sender_hash = hasher.sender(sender);
+    ev.recipient_hashes = r;
+    ev.recipient_domain_hashes = d;
+    ev.spam_probability = spam;
+    ev.size_bytes = 4096;
+    return eng.on_message(ev);
+  }
+
+  engine eng;
+  recipient_hasher hasher;
+};
+
+std::string contact(int i) { return "friend" + std::to_string(i) + "@mail" + std::to_string(i % 7) + ".example"; }
+std::string stranger(int i) { return "victim" + std::to_string(i) + "@target" + std::to_string(i) + ".example"; }
+
+// `per_day` messages a day at random daytime moments to a fixed circle of `circle` contacts.
+std::int64_t live_ordinary_days(simulation& sim, const std::string& sub, int days, int per_day, int circle,
+                                std::mt19937& rng, level* worst = nullptr) {
+  std::uniform_int_distribution<std::int64_t> moment(8 * hour, 22 * hour);
+  std::uniform_real_distribution<double> spam(0.0, 0.3);
+  int next = 0;
+  for (int dd = 0; dd < days; ++dd) {
+    std::vector<std::int64_t> times;
+    for (int i = 0; i < per_day; ++i) {
+      times.push_back(t0 + dd * day + moment(rng));
+    }
+    std::sort(times.begin(), times.end());
+    for (std::int64_t t : times) {
+      const decision d = sim.send(sub, t, {contact(next++ % circle)}, spam(rng));
+      if (worst != nullptr) {
+        *worst = std::max(*worst, d.lvl);
+      }
+    }
+  }
+  return t0 + days * day;
+}
+
+struct burst_result {
+  int first_throttle = -1;
+  int first_hold = -1;
+  decision last;
+};
+
+burst_result burst(simulation& sim, const std::string& sub, std::int64_t start, int messages,
+                   std::optional<double> spam, int first_victim = 0) {
+  burst_result r;
+  for (int i = 0; i < messages; ++i) {
+    r.last = sim.send(sub, start + i * second, {stranger(first_victim + i)}, spam);
+    if (r.first_throttle < 0 && r.last.lvl >= level::throttle) {
+      r.first_throttle = i + 1;
+    }
+    if (r.first_hold < 0 && r.last.lvl == level::hold) {
+      r.first_hold = i + 1;
+    }
+  }
+  return r;
+}
+
+bool has_reason(const decision& d, reason_code c) {
+  const auto rs = d.reasons_view();
+  return std::any_of(rs.begin(), rs.end(), [c](const reason& r) { return r.code == c; });
+}
+
+TEST(behavior, ordinary_users_stay_normal_over_weeks) {
+  simulation sim;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> rate(0, 6);
+  level worst = level::normal;
+  for (int s = 0; s < 40; ++s) {
+    live_ordinary_days(sim, "sub-" + std::to_string(s), 21, rate(rng), 15, rng, &worst);
+  }
+  EXPECT_EQ(worst, level::normal);
+}
+
+TEST(behavior, spam_burst_is_throttled_then_held) {
+  simulation sim;
+  std::mt19937 rng(1);
+  const std::int64_t start = live_ordinary_days(sim, "alice", 14, 3, 10, rng) + 10 * hour;
+  const burst_result r = burst(sim, "alice", start, 60, 0.95);
+  ASSERT_GT(r.first_throttle, 0);
+  ASSERT_GT(r.first_hold, 0);
+  EXPECT_LE(r.first_throttle, 20);
+  EXPECT_LE(r.first_hold, 40);
+  EXPECT_LT(r.first_throttle, r.first_hold);
+  EXPECT_EQ(r.last.act, action::hold);
+  std::printf("spam burst: throttle at message %d, hold at message %d\n", r.first_throttle, r.first_hold);
+}
+
+TEST(behavior, content_blind_burst_still_holds) {
+  simulation sim;
+  std::mt19937 rng(2);
+  const std::int64_t start = live_ordinary_days(sim, "bob", 14, 3, 10, rng) + 10 * hour;
+  const burst_result r = burst(sim, "bob", start, 600, std::nullopt);
+  ASSERT_GT(r.first_throttle, 0);
+  ASSERT_GT(r.first_hold, 0);
+  EXPECT_LT(r.first_throttle, r.first_hold);
+  std::printf("content-blind burst: throttle at message %d, hold at message %d\n", r.first_throttle, r.first_hold);
+}
+
+TEST(behavior, list_owner_with_learnt_baseline_stays_normal) {
+  engine_settings s;
+  plan_settings bulk;
+  bulk.name = "bulk";
+  bulk.prior_messages_per_day = 20000;
+  bulk.prior_recipients_per_day = 20000;
+  s.plans.push_back(bulk);
+  simulation sim(s);
+  level worst = level::normal;
+  // 30,000 a day between 08:00 and 20:00, one list member each, every member a different address.
+  constexpr int per_day = 30000;
+  const std::int64_t gap = 12 * hour / per_day;
+  for (int dd = 0; dd < 7; ++dd) {
+    for (int i = 0; i < per_day; ++i) {
+      const decision d = sim.send("list-owner", t0 + dd * day + 8 * hour + i * gap,
+                                  {"member" + std::to_string(i) + "@isp" + std::to_string(i % 500) + ".example"},
+                                  0.2, "bulk");
+      worst = std::max(worst, d.lvl);
+    }
+  }
+  EXPECT_EQ(worst, level::normal);
+  const auto rep = sim.eng.report("list-owner", t0 + 7 * day + 9 * hour);
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->baseline_learnt);
+  EXPECT_GT(rep->baseline_messages_per_day, 20000);
+}
+
+TEST(behavior, holiday_burst_to_known_contacts_stays_at_most_watch) {
+  simulation sim;
+  std::mt19937 rng(3);
+  // Two a day, round-robin over a circle of 100 contacts, for 50 days: each contact written to once.
+  const std::int64_t evening = live_ordinary_days(sim, "carol", 50, 2, 100, rng) + 18 * hour;
+  level worst = level::normal;
+  for (int i = 0; i < 100; ++i) {
+    const decision d = sim.send("carol", evening + i * (3 * hour / 100), {contact(i)}, 0.1);
+    worst = std::max(worst, d.lvl);
+  }
+  EXPECT_LE(worst, level::watch);
+}
+
+TEST(behavior, spammy_content_alone_never_throttles) {
+  simulation sim;
+  std::mt19937 rng(4);
+  const std::int64_t t = live_ordinary_days(sim, "dave", 7, 3, 10, rng) + 12 * hour;
+  const decision d = sim.send("dave", t, {contact(1)}, 0.99);
+  EXPECT_EQ(d.lvl, level::watch);
+  EXPECT_EQ(d.act, action::tag);
+  level worst = level::normal;
+  for (int i = 0; i < 5; ++i) {
+    worst = std::max(worst, sim.send("dave", t + (i + 1) * hour, {contact(i)}, 0.99).lvl);
+  }
+  EXPECT_LE(worst, level::watch);
+}
+
+TEST(behavior, hysteresis_and_cool_down) {
+  engine_settings s;
+  s.plans[0].ceiling = level::throttle;  // stop at throttle to watch it fall
+  simulation sim(s);
+  std::mt19937 rng(5);
+  const std::int64_t start = live_ordinary_days(sim, "erin", 14, 3, 10, rng) + 10 * hour;
+  const burst_result r = burst(sim, "erin", start, 40, 0.95);
+  ASSERT_EQ(r.last.lvl, level::throttle);
+  const std::int64_t end = start + 40 * second;
+  // Calm but within the cool-down (30 min): still throttled.
+  EXPECT_EQ(sim.send("erin", end + 1 * minute, {contact(1)}, 0.1).lvl, level::throttle);
+  EXPECT_EQ(sim.send("erin", end + 20 * minute, {contact(2)}, 0.1).lvl, level::throttle);
+  // Idle past the cool-down (since the last calm message): one step down, not straight to normal.
+  const decision down = sim.send("erin", end + 55 * minute, {contact(3)}, 0.1);
+  EXPECT_EQ(down.lvl, level::watch);
+  // Another cool-down of calm: normal.
+  EXPECT_EQ(sim.send("erin", end + 70 * minute, {contact(4)}, 0.1).lvl, level::watch);
+  // The burst's spam fades from the last hour; calm ordinary mail then brings it back to normal.
+  level now = level::hold;
+  for (int h = 3; h <= 8; ++h) {
+    now = sim.send("erin", end + h * hour, {contact(h)}, 0.1).lvl;
+  }
+  EXPECT_EQ(now, level::normal);
+}
+
+TEST(behavior, level_does_not_fall_while_suspicion_stays_above_the_lower_threshold) {
+  engine_settings s;
+  s.plans[0].ceiling = level::throttle;
+  simulation sim(s);
+  std::mt19937 rng(6);
+  const std::int64_t start = live_ordinary_days(sim, "fay", 14, 3, 10, rng) + 10 * hour;
+  burst(sim, "fay", start, 40, 0.95);
+  // Keep sending to strangers at one a minute for an hour: suspicion stays high, no fall.
+  level lowest = level::hold;
+  for (int i = 0; i < 60; ++i) {
+    lowest = std::min(lowest, sim.send("fay", start + 2 * minute + i * minute, {stranger(1000 + i)}, 0.95).lvl);
+  }
+  EXPECT_EQ(lowest, level::throttle);
+}
+
+TEST(behavior, hold_is_sticky_then_times_out) {
+  simulation sim;
+  std::mt19937 rng(7);
+  const std::int64_t start = live_ordinary_days(sim, "gil", 14, 3, 10, rng) + 10 * hour;
+  ASSERT_EQ(burst(sim, "gil", start, 60, 0.95).last.lvl, level::hold);
+  EXPECT_EQ(sim.send("gil", start + 2 * day, {contact(1)}, 0.1).lvl, level::hold);
+  EXPECT_EQ(sim.eng.on_recipient("gil", "residential", start + 2 * day).act, action::hold);
+  const decision after = sim.send("gil", start + 73 * hour, {contact(2)}, 0.1);
+  EXPECT_EQ(after.lvl, level::watch);
+  EXPECT_TRUE(sim.eng.report("gil", start + 73 * hour)->grace_until_ms.has_value());
+}
+
+TEST(behavior, release_returns_to_watch_and_reoffence_goes_straight_to_hold) {
+  simulation sim;
+  std::mt19937 rng(8);
+  const std::int64_t start = live_ordinary_days(sim, "hal", 14, 3, 10, rng) + 10 * hour;
+  ASSERT_EQ(burst(sim, "hal", start, 60, 0.95).last.lvl, level::hold);
+  EXPECT_FALSE(sim.eng.release("nobody", start + hour));
+  ASSERT_TRUE(sim.eng.release("hal", start + hour));
+  const decision ordinary = sim.send("hal", start + hour + minute, {contact(3)}, 0.1);
+  EXPECT_EQ(ordinary.lvl, level::watch);
+  EXPECT_EQ(ordinary.act, action::tag);
+  const auto rep = sim.eng.report("hal", start + hour + minute);
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->grace_until_ms.has_value());
+  // Re-offence: goes from watch to hold without stopping at throttle.
+  const burst_result again = burst(sim, "hal", start + 2 * hour, 60, 0.95, 5000);
+  EXPECT_EQ(again.first_throttle, again.first_hold);
+  EXPECT_TRUE(has_reason(again.last, reason_code::held));
+}
+
+TEST(behavior, observe_only_reports_but_enforces_at_most_tag) {
+  engine_settings s;
+  s.observe_only = true;
+  simulation sim(s);
+  std::mt19937 rng(9);
+  const std::int64_t start = live_ordinary_days(sim, "ivy", 14, 3, 10, rng) + 10 * hour;
+  const burst_result r = burst(sim, "ivy", start, 60, 0.95);
+  EXPECT_EQ(r.last.lvl, level::hold);
+  EXPECT_EQ(r.last.intended, action::hold);
+  EXPECT_EQ(r.last.act, action::tag);
+  EXPECT_TRUE(r.last.observe_only);
+  EXPECT_TRUE(has_reason(r.last, reason_code::observe_only));
+  EXPECT_EQ(sim.eng.on_recipient("ivy", "residential", start + 2 * minute).act, action::tag);
+}
+
+TEST(behavior, on_recipient_answers_without_recording) {
+  engine_settings s;
+  s.plans[0].ceiling = level::throttle;
+  s.plans[0].throttle_messages_per_hour = 10;
+  simulation sim(s);
+  EXPECT_EQ(sim.eng.on_recipient("unknown", "residential", t0).act, action::accept);
+  EXPECT_EQ(sim.eng.size(), 0u);
+  std::mt19937 rng(10);
+  const std::int64_t start = live_ordinary_days(sim, "jo", 14, 3, 10, rng) + 10 * hour;
+  burst(sim, "jo", start, 40, 0.95);
+  const auto before = sim.eng.report("jo", start + minute);
+  const decision d = sim.eng.on_recipient("jo", "residential", start + minute);
+  EXPECT_EQ(d.lvl, level::throttle);
+  EXPECT_EQ(d.act, action::defer);  // ~40 messages in the hour, 10 allowed
+  EXPECT_TRUE(has_reason(d, reason_code::over_throttle_rate));
+  const auto after = sim.eng.report("jo", start + minute);
+  ASSERT_TRUE(before && after);
+  EXPECT_EQ(before->windows[1].messages, after->windows[1].messages);
+  // Hours later the rate has decayed below the allowance: accepted (tagged) while still throttled.
+  const decision later = sim.eng.on_recipient("jo", "residential", start + 4 * hour);
+  EXPECT_EQ(later.lvl, level::throttle);
+  EXPECT_EQ(later.act, action::tag);
+}
+
+TEST(behavior, reasons_render_the_numbers) {
+  simulation sim;
+  std::mt19937 rng(11);
+  const std::int64_t start = live_ordinary_days(sim, "kim", 14, 3, 10, rng) + 10 * hour;
+  const burst_result r = burst(sim, "kim", start, 40, 0.95);
+  const std::string text = describe(r.last.reasons_view());
+  EXPECT_NE(text.find("messages to"), std::string::npos) << text;
+  EXPECT_NE(text.find("new recipient domains"), std::string::npos) << text;
+  EXPECT_NE(text.find("own baseline"), std::string::npos) << text;
+  EXPECT_NE(text.find("mean spam probability 0.95"), std::string::npos) << text;
+  EXPECT_NE(text.find("held for "), std::string::npos) << text;
+  EXPECT_NE(text.find("in 4320 min"), std::string::npos) << text;  // 72 h default hold timeout
+  // The window counts in the reason are the decayed counts the text shows.
+  const reason& v = *std::find_if(r.last.reasons_view().begin(), r.last.reasons_view().end(),
+                                  [](const reason& x) { return x.code == reason_code::volume; });
+  EXPECT_NE(text.find(std::to_string(static_cast<int>(std::lround(v.a))) + " messages"), std::string::npos) << text;
+  std::printf("reasons: %s\n", text.c_str());
+}
+
+TEST(behavior, snapshot_round_trip_restores_equal_state) {
+  simulation a;
+  std::mt19937 rng(12);
+  for (int s = 0; s < 50; ++s) {
+    live_ordinary_days(a, "sub-" + std::to_string(s), 3, 4, 10, rng);
+  }
+  const std::string long_id = "a-subscriber-login-longer-than-the-inline-id@example.net";
+  const std::int64_t start = live_ordinary_days(a, long_id, 14, 3, 10, rng) + 10 * hour;
+  burst(a, long_id, start, 60, 0.95);
+  const std::vector<snapshot_record> records = a.eng.collect_changes();
+  EXPECT_EQ(records.size(), 51u);
+  EXPECT_TRUE(a.eng.collect_changes().empty());
+
+  simulation b;
+  for (const snapshot_record& r : records) {
+    ASSERT_TRUE(b.eng.restore(r.subscriber, r.blob).has_value());
+  }
+  EXPECT_EQ(b.eng.size(), a.eng.size());
+  EXPECT_TRUE(b.eng.collect_changes().empty());  // restored state is already stored
+  for (const snapshot_record& r : records) {
+    const auto ra = a.eng.report(r.subscriber, start + hour);
+    const auto rb = b.eng.report(r.subscriber, start + hour);
+    ASSERT_TRUE(ra && rb);
+    EXPECT_EQ(ra->lvl, rb->lvl);
+    EXPECT_EQ(ra->suspicion, rb->suspicion);
+    EXPECT_EQ(ra->baseline_messages_per_day, rb->baseline_messages_per_day);
+    EXPECT_EQ(ra->held_since_ms, rb->held_since_ms);
+    for (std::size_t w = 0; w < window_count; ++w) {
+      EXPECT_EQ(ra->windows[w].messages, rb->windows[w].messages);
+      EXPECT_EQ(ra->windows[w].new_domains, rb->windows[w].new_domains);
+      EXPECT_EQ(ra->windows[w].mean_spam_probability, rb->windows[w].mean_spam_probability);
+    }
+  }
+  // The restored engine continues identically: same decision for the same next message.
+  const decision da = a.send(long_id, start + 2 * hour, {stranger(1)}, 0.5);
+  const decision db = b.send(long_id, start + 2 * hour, {stranger(1)}, 0.5);
+  EXPECT_EQ(da.lvl, db.lvl);
+  EXPECT_EQ(da.suspicion, db.suspicion);
+  // Only the changed subscriber is collected next time.
+  const auto changed = a.eng.collect_changes();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].subscriber, long_id);
+  EXPECT_EQ(changed[0].blob, b.eng.collect_changes().at(0).blob);
+}
+
+TEST(behavior, corrupt_or_foreign_blobs_are_rejected) {
+  simulation sim;
+  sim.send("x", t0, {contact(1)}, 0.1);
+  const std::vector<std::byte> good = sim.eng.collect_changes().at(0).blob;
+  ASSERT_TRUE(sim.eng.restore("y", good).has_value());
+
+  std::vector<std::byte> flipped = good;
+  flipped[20] ^= std::byte{0x40};
+  EXPECT_EQ(sim.eng.restore("y", flipped).error().code, pw::errc::corrupt);
+  EXPECT_FALSE(sim.eng.restore("y", std::span(good).first(good.size() - 1)).has_value());
+  EXPECT_FALSE(sim.eng.restore("y", {}).has_value());
+  std::vector<std::byte> foreign = good;
+  foreign[0] = std::byte{'X'};
+  EXPECT_EQ(sim.eng.restore("y", foreign).error().code, pw::errc::corrupt);
+  std::vector<std::byte> future = good;
+  future[4] = std::byte{2};
+  EXPECT_NE(sim.eng.restore("y", future).error().message.find("version"), std::string::npos);
+  std::mt19937 rng(13);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<std::byte> junk(rng() % (good.size() + 8));
+    for (std::byte& b : junk) {
+      b = static_cast<std::byte>(rng());
+    }
+    EXPECT_FALSE(sim.eng.restore("z", junk).has_value());
+  }
+  // A failed restore leaves the existing state alone.
+  const auto rep = sim.eng.report("y", t0);
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_EQ(rep->windows[0].messages, 1.0f);
+}
+
+TEST(behavior, clock_jumps_never_produce_negative_windows) {
+  simulation sim;
+  std::int64_t t = t0 + 5 * day;
+  const std::vector<std::int64_t> jumps{0, -hour, -3 * day, 10 * minute, -30 * day, 400 * day, -400 * day, 1};
+  for (int round = 0; round < 3; ++round) {
+    for (std::int64_t j : jumps) {
+      t += j;
+      const decision d = sim.send("clock", t, {stranger(static_cast<int>(j % 97)), contact(2)}, 0.5);
+      EXPECT_TRUE(std::isfinite(d.suspicion));
+      EXPECT_GE(d.suspicion, 0.0f);
+      for (std::int64_t probe : {t - day, t, t + day}) {
+        const auto rep = sim.eng.report("clock", probe);
+        ASSERT_TRUE(rep.has_value());
+        for (const window_counts& w : rep->windows) {
+          EXPECT_GE(w.messages, 0.0f);
+          EXPECT_TRUE(std::isfinite(w.messages));
+          EXPECT_GE(w.recipients, w.new_recipients * 0.999f);
+        }
+      }
+    }
+  }
+  // Times before the epoch and at the far end do not crash either.
+  sim.send("clock", -5 * day, {contact(1)}, std::nullopt);
+  sim.send("clock", std::int64_t{1} << 62, {contact(1)}, std::nullopt);
+  EXPECT_TRUE(sim.eng.report("clock", 0).has_value());
+}
+
+TEST(behavior, expiry_forgets_idle_subscribers_but_not_fresh_holds) {
+  engine_settings s;
+  s.shards = 4;
+  s.expire_idle_ms = 7 * day;
+  s.hold_timeout_ms = 30 * day;
+  simulation sim(s);
+  for (int i = 0; i < 3000; ++i) {
+    sim.send("old-" + std::to_string(i), t0, {contact(i)}, 0.1);
+    sim.send("new-" + std::to_string(i), t0 + 6 * day, {contact(i)}, 0.1);
+  }
+  const std::int64_t start = t0 + 10 * minute;
+  ASSERT_EQ(burst(sim, "held", start, 60, 0.95).last.lvl, level::hold);
+  const std::vector<std::string> gone = sim.eng.expire(t0 + 8 * day);
+  EXPECT_EQ(gone.size(), 3000u);
+  EXPECT_EQ(sim.eng.size(), 3001u);
+  for (int i = 0; i < 3000; ++i) {
+    EXPECT_FALSE(sim.eng.report("old-" + std::to_string(i), t0 + 8 * day).has_value());
+    ASSERT_TRUE(sim.eng.report("new-" + std::to_string(i), t0 + 8 * day).has_value()) << i;
+  }
+  EXPECT_TRUE(sim.eng.report("held", t0 + 8 * day).has_value());
+  EXPECT_EQ(sim.eng.expire(t0 + 31 * day).size(), 3001u);
+  EXPECT_EQ(sim.eng.size(), 0u);
+}
+
+TEST(behavior, concurrent_callers_see_consistent_state) {
+  simulation sim;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&sim, t] {
+      for (int i = 0; i < 5000; ++i) {
+        sim.send("shared", t0 + i * minute, {contact(i % 20)}, 0.1);
+        sim.send("own-" + std::to_string(t) + "-" + std::to_string(i % 100), t0 + i * minute, {contact(i)}, 0.1);
+        sim.eng.on_recipient("shared", "residential", t0 + i * minute);
+      }
+    });
+  }
+  for (std::thread& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(sim.eng.size(), 401u);
+}
+
+TEST(behavior, hasher_is_keyed_case_insensitive_and_separates_kinds) {
+  const recipient_hasher a("secret one");
+  const recipient_hasher b("secret two");
+  EXPECT_EQ(a.recipient("Bob@Example.COM"), a.recipient("bob@example.com"));
+  EXPECT_NE(a.recipient("bob@example.com"), b.recipient("bob@example.com"));
+  EXPECT_NE(a.recipient("bob@example.com"), a.sender("bob@example.com"));
+  EXPECT_NE(a.helo("example.com"), a.domain("example.com"));
+  EXPECT_EQ(a.domain("bob@Example.com"), a.domain("alice@example.COM"));
+  EXPECT_EQ(a.domain("example.com"), a.domain("x@example.com"));
+  const std::string long_upper(1000, 'A');
+  const std::string long_lower(1000, 'a');
+  EXPECT_EQ(a.recipient(long_upper), a.recipient(long_lower));
+  EXPECT_NE(a.recipient(long_lower), a.recipient(long_lower.substr(1)));
+}
+
+TEST(behavior, settings_validation_names_the_problem) {
+  EXPECT_TRUE(validate(engine_settings{}).has_value());
+  engine_settings s;
+  s.plans[1].throttle_at = 99;
+  auto r = validate(s);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("business"), std::string::npos);
+  engine_settings t;
+  t.default_plan = "gold";
+  EXPECT_FALSE(validate(t).has_value());
+  engine_settings u;
+  u.hysteresis = 1.5;
+  EXPECT_FALSE(validate(u).has_value());
+  engine_settings v;
+  v.plans.push_back(v.plans[0]);
+  EXPECT_FALSE(validate(v).has_value());
+}
+
+TEST(behavior, names) {
+  EXPECT_EQ(level_name(level::throttle), "throttle");
+  EXPECT_EQ(action_name(action::defer), "defer");
+  EXPECT_EQ(window_name(window::ten_minutes), "10 min");
+}
+
+}  // namespace
