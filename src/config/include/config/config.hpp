@@ -1,0 +1,137 @@
+// config/config.hpp — portwarden.toml: the typed settings and the one registry of every option.
+//
+// Purpose: reads the daemon's configuration file into `settings`, reports every problem in it, and
+// describes every option (for `portwarden config --help`, `config check` and docs/CONFIG.md). Each
+// option is declared exactly once, in config.cpp's registry: its dotted name, type, limits, help text
+// and the field it fills. Its default is the field's default member initialiser (read from a
+// default-constructed `settings`), so no default is written twice.
+//
+// Guarantees: `load_*` collects all errors, not just the first, each as `origin:line:column: message`
+// (syntax errors at toml++'s position — parsing stops at the first —; unknown keys, with a
+// suggestion when a known key is close; wrong types; out-of-range values; bad listener addresses and
+// durations; cross-field checks such as the behaviour engine's own validation and plans named by
+// subscriber entries). Unknown keys are errors, never ignored. Messages are sorted by position.
+// Keys left out take their default. A `[[engine.plans]]` list replaces the built-in plans as a
+// whole; a key left out of a plan takes the default shown for `engine.plans[].<key>`.
+// Relative paths (type "path") are resolved against the directory of the configuration file.
+// Ownership: results are values.
+// Thread-safety: all functions are reentrant; nothing is shared.
+// Untrusted input: the text is operator-written but parsed as untrusted (fuzzed in
+// fuzz/config_fuzz.cpp): at most `max_config_bytes`, at most `max_reported_errors` messages, values
+// quoted back are cut and stripped of control characters. The only file-system access besides reading
+// the file is `stat` of the configured paths (secret file, subscriber file, model).
+// Failure modes: `errc::io` when the file cannot be read (the message names it), else
+// `errc::invalid_config` whose message is all problems, one per line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "behavior/engine.hpp"
+#include "common/result.hpp"
+#include "identity/directory.hpp"
+
+namespace pw::config {
+
+// Where a server listens: a TCP address, a Unix socket, or nowhere. Text forms, as in Postfix:
+// "inet:127.0.0.1:10050", "inet:[::1]:10050", "unix:/run/portwarden/milter.sock", "" (disabled).
+// Hosts are literal IP addresses (binding must not depend on DNS); "0.0.0.0" or "[::]" listen on all.
+struct listen_address {
+  enum class kind : std::uint8_t { disabled, inet, unix_socket };
+  kind type = kind::disabled;
+  std::string host;  // inet: the address without brackets
+  std::uint16_t port = 0;
+  std::string path;  // unix_socket: an absolute path
+
+  static listen_address inet(std::string host, std::uint16_t port);
+  static listen_address unix_socket(std::string path);
+  std::string to_string() const;  // the text form, which parse_listen_address reads back
+
+  bool operator==(const listen_address&) const = default;
+};
+
+// errc::invalid_config with what is wrong (without the option name).
+result<listen_address> parse_listen_address(std::string_view text);
+
+// "250ms", "30s", "10m", "2h", "7d": a non-negative integer and a unit, to milliseconds.
+// errc::invalid_config for a missing unit, an unknown unit or overflow.
+result<std::int64_t> parse_duration_ms(std::string_view text);
+// The largest unit that divides `ms` exactly: 120000 → "2m", 1500 → "1500ms".
+std::string format_duration(std::int64_t ms);
+
+// What the relay answers when a verdict misses its deadline or the backend fails. "tag" is not
+// offered: when no verdict was reached there is nothing to tag with.
+enum class fallback_action : std::uint8_t { accept, tempfail };
+enum class log_level : std::uint8_t { error, warning, info, debug };
+
+struct server_settings {
+  listen_address milter = listen_address::inet("127.0.0.1", 10050);
+  listen_address policy = listen_address::inet("127.0.0.1", 10040);
+  listen_address http = listen_address::inet("127.0.0.1", 10080);
+  std::string user;  // drop to this user after binding; "" = keep the starting user
+  std::int64_t worker_threads = 2;
+  std::int64_t verdict_deadline_ms = 2000;  // well inside Postfix's milter_command_timeout (30s)
+  fallback_action fallback = fallback_action::accept;
+  std::int64_t drain_timeout_ms = 10'000;
+  std::int64_t max_message_bytes = 10LL * 1024 * 1024;
+};
+
+struct classifier_settings {
+  std::string model;  // "" = content-blind: behaviour evidence only
+};
+
+struct store_settings {
+  std::string path = "/var/lib/portwarden/state.db";
+  std::int64_t snapshot_interval_ms = 30'000;
+  std::int64_t decision_retention_ms = 30LL * 24 * 3600 * 1000;
+};
+
+struct privacy_settings {
+  std::string secret_file;  // key of the recipient hashes; "" = a fixed built-in key (warned about)
+};
+
+struct subscriber_settings {
+  std::string file;  // subscriber table (identity::cidr_directory::load format); "" = none
+  std::vector<identity::directory_entry> entries;  // inline [[subscribers.entry]] tables
+};
+
+struct log_settings {
+  log_level level = log_level::info;
+};
+
+struct settings {
+  server_settings server;
+  behavior::engine_settings engine;
+  classifier_settings classifier;
+  store_settings store;
+  privacy_settings privacy;
+  subscriber_settings subscribers;
+  log_settings log;
+};
+
+struct loaded_config {
+  settings values;
+  std::vector<std::string> warnings;  // `origin:line:column: warning: ...`; the file is still usable
+};
+
+inline constexpr std::size_t max_config_bytes = 64U * 1024 * 1024;
+inline constexpr std::size_t max_reported_errors = 100;
+
+[[nodiscard]] result<loaded_config> load_file(const std::string& path);
+// `origin` names the text in messages; relative paths resolve against `base_dir` ("" = as written).
+[[nodiscard]] result<loaded_config> load_string(std::string_view text, std::string_view origin,
+                                                const std::string& base_dir = "");
+
+// Every option, by section: dotted name, type, default and help, as Markdown (readable as plain text).
+std::string describe_options();
+// The settings as a complete TOML file (every option, defaults included); `load_string` reads it back
+// to equal settings. Subscriber contacts are included: this is operator data, not message content.
+std::string to_toml(const settings& s);
+
+std::string_view fallback_action_name(fallback_action a) noexcept;
+std::string_view log_level_name(log_level l) noexcept;
+
+}  // namespace pw::config
