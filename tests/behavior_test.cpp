@@ -152,9 +152,9 @@ TEST(behavior, list_owner_with_learnt_baseline_stays_normal) {
   const std::int64_t gap = 12 * hour / per_day;
   for (int dd = 0; dd < 7; ++dd) {
     for (int i = 0; i < per_day; ++i) {
-      const decision d = sim.send("list-owner", t0 + dd * day + 8 * hour + i * gap,
-                                  {"member" + std::to_string(i) + "@isp" + std::to_string(i % 500) + ".example"},
-                                  0.2, "bulk");
+      const decision d =
+          sim.send("list-owner", t0 + dd * day + 8 * hour + i * gap,
+                   {"member" + std::to_string(i) + "@isp" + std::to_string(i % 500) + ".example"}, 0.2, "bulk");
       worst = std::max(worst, d.lvl);
     }
   }

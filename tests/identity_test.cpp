@@ -52,8 +52,8 @@ TEST(identity, longest_prefix_match_ipv6) {
 
 TEST(identity, unparsable_address_is_an_error_not_a_miss) {
   const cidr_directory d = sample();
-  for (const char* bad : {"", "unknown", "10.1.2", "10.1.2.3.4", "300.1.1.1", "2001:db8::1%eth0", "[10.1.2.3]",
-                          "10.1.2.3 "}) {
+  for (const char* bad :
+       {"", "unknown", "10.1.2", "10.1.2.3.4", "300.1.1.1", "2001:db8::1%eth0", "[10.1.2.3]", "10.1.2.3 "}) {
     const auto r = d.by_address(bad);
     EXPECT_TRUE(r.failed()) << bad;
   }

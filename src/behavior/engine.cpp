@@ -5,6 +5,8 @@
 // so a lookup compares ids only on a tag match and the index costs 5–11 bytes per subscriber.
 // std::unordered_map<std::string, state> costs ~80 bytes per entry in nodes, buckets and the
 // string, a third of the 256-byte bar by itself.
+#include "behavior/engine.hpp"
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <cmath>
 #include <mutex>
 
-#include "behavior/engine.hpp"
 #include "state.hpp"
 
 namespace pw::behavior {
@@ -43,9 +44,7 @@ class shard {
 
   std::uint32_t count() const noexcept { return _count; }
   subscriber_state& at(std::uint32_t i) noexcept { return _chunks[i >> chunk_shift][i & (chunk_size - 1)]; }
-  const subscriber_state& at(std::uint32_t i) const noexcept {
-    return _chunks[i >> chunk_shift][i & (chunk_size - 1)];
-  }
+  const subscriber_state& at(std::uint32_t i) const noexcept { return _chunks[i >> chunk_shift][i & (chunk_size - 1)]; }
 
   std::optional<std::uint32_t> find(std::string_view id, std::uint64_t h) const noexcept {
     if (_slots.empty()) {
@@ -178,9 +177,7 @@ std::size_t plan_index(const engine_settings& s, std::string_view name) {
   return 0;
 }
 
-const plan_settings& plan_for(const engine_settings& s, std::string_view name) {
-  return s.plans[plan_index(s, name)];
-}
+const plan_settings& plan_for(const engine_settings& s, std::string_view name) { return s.plans[plan_index(s, name)]; }
 
 struct evidence {
   float suspicion = 0;
@@ -223,7 +220,9 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
   const double spam_excess = e.spam ? std::clamp((*e.spam - 0.5) * 2, 0.0, 1.0) : 0.0;
   const double amplifier =
       0.3 + p.novelty_weight * (e.rcpt_novelty + 0.6 * domain_novelty) + p.content_weight * spam_excess;
-  const auto churn_term = [&](float changes) { return std::max(0.0, std::log2(std::max(static_cast<double>(changes), 1.0)) - 1); };
+  const auto churn_term = [&](float changes) {
+    return std::max(0.0, std::log2(std::max(static_cast<double>(changes), 1.0)) - 1);
+  };
   const double churn = p.churn_weight * (churn_term(c.churn[0][c_sender]) + churn_term(c.churn[0][c_helo]));
   double suspicion = e.volume * amplifier + churn;
   if (e.volume == 0) {
@@ -344,9 +343,8 @@ class reason_list {
 float minutes(std::int64_t ms) { return static_cast<float>(std::max<std::int64_t>(ms, 0)) / 60000.0f; }
 
 // The reasons in the order a person reads them: why the action, then the evidence, then the baseline.
-void explain(reason_list out, const subscriber_state& st, const counters& c, const evidence& e,
-             const plan_settings& p, const engine_settings& g, std::int64_t now, action intended, action act,
-             bool reoffence) {
+void explain(reason_list out, const subscriber_state& st, const counters& c, const evidence& e, const plan_settings& p,
+             const engine_settings& g, std::int64_t now, action intended, action act, bool reoffence) {
   if (act != intended) {
     out.add({reason_code::observe_only});
   }
@@ -687,8 +685,8 @@ std::vector<std::string> engine::expire(std::int64_t now_ms) {
     std::lock_guard lock(sh.mu);
     for (std::uint32_t i = sh.count(); i-- > 0;) {
       const subscriber_state& st = sh.at(i);
-      const bool held = static_cast<level>(st.lvl) == level::hold &&
-                        now_ms - decode_time(st.held_since) < g->hold_timeout_ms;
+      const bool held =
+          static_cast<level>(st.lvl) == level::hold && now_ms - decode_time(st.held_since) < g->hold_timeout_ms;
       if (now_ms - st.last_ms >= g->expire_idle_ms && !held) {
         gone.emplace_back(st.id.view());
         sh.erase(i);

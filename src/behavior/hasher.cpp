@@ -64,6 +64,8 @@ std::uint64_t recipient_hasher::sender(std::string_view envelope_sender) const n
   return hash(_sender_secret, envelope_sender);
 }
 
-std::uint64_t recipient_hasher::helo(std::string_view helo_name) const noexcept { return hash(_helo_secret, helo_name); }
+std::uint64_t recipient_hasher::helo(std::string_view helo_name) const noexcept {
+  return hash(_helo_secret, helo_name);
+}
 
 }  // namespace pw::behavior

@@ -1,12 +1,12 @@
 // Blob format v1 (little-endian, fixed size): magic "PWBS", version byte, then the fields in
 // declaration order, then XXH3-64 of everything before it. Explicit byte writes rather than a
 // memcpy of the struct, so padding and the in-memory layout never leak into the store.
+#include "state.hpp"
+
 #include <xxhash.h>
 
 #include <bit>
 #include <cmath>
-
-#include "state.hpp"
 
 namespace pw::behavior::detail {
 namespace {

@@ -18,7 +18,15 @@
 
 namespace pw::behavior::detail {
 
-enum metric : std::size_t { m_messages, m_recipients, m_new_recipients, m_new_domains, m_spam_sum, m_spam_n, metric_count };
+enum metric : std::size_t {
+  m_messages,
+  m_recipients,
+  m_new_recipients,
+  m_new_domains,
+  m_spam_sum,
+  m_spam_n,
+  metric_count
+};
 enum churn_metric : std::size_t { c_sender, c_helo, churn_count };
 // Churn is kept for the 1 h and 24 h windows only: changes per minute say nothing a person acts on.
 inline constexpr std::size_t churn_windows = 2;

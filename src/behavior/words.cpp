@@ -75,8 +75,8 @@ std::string describe(const reason& r) {
   switch (r.code) {
     case reason_code::volume:
       if (r.c >= 0.5f) {
-        return count(r.a) + " messages to " + count(r.b) + " recipients (" + count(r.c) + " new recipient domains) in " +
-               w;
+        return count(r.a) + " messages to " + count(r.b) + " recipients (" + count(r.c) +
+               " new recipient domains) in " + w;
       }
       return count(r.a) + " messages to " + count(r.b) + " recipients in " + w;
     case reason_code::new_recipients:

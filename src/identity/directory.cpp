@@ -55,16 +55,16 @@ std::optional<parsed_address> parse_address(std::string_view text) {
   unsigned char bytes[16];
   if (inet_pton(AF_INET, buf, bytes) == 1) {
     out.v4 = true;
-    out.a4 = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) | (std::uint32_t{bytes[2]} << 8) |
-             bytes[3];
+    out.a4 =
+        (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) | (std::uint32_t{bytes[2]} << 8) | bytes[3];
     return out;
   }
   if (inet_pton(AF_INET6, buf, bytes) == 1) {
     static constexpr unsigned char mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(bytes, mapped_prefix, sizeof(mapped_prefix)) == 0) {
       out.v4 = true;
-      out.a4 = (std::uint32_t{bytes[12]} << 24) | (std::uint32_t{bytes[13]} << 16) |
-               (std::uint32_t{bytes[14]} << 8) | bytes[15];
+      out.a4 = (std::uint32_t{bytes[12]} << 24) | (std::uint32_t{bytes[13]} << 16) | (std::uint32_t{bytes[14]} << 8) |
+               bytes[15];
       return out;
     }
     out.a6 = {load_be64(bytes), load_be64(bytes + 8)};

@@ -21,17 +21,22 @@
 // - Suspicion = volume excess (log2 of the worst count/allowance ratio over the windows, for messages
 //   and recipients; allowance = plan floor + burst factor × baseline share of that window) times an
 //   amplifier from novelty (share of new recipients and domains) and content (mean spam probability
-//   above 0.5), plus small terms for sender/HELO churn. Content alone (no volume excess) is capped
-//   below the throttle threshold: a spammy message from a normal-rate user is at most `watch`.
-//   Content-blind operation (no probability) still reaches hold on volume and novelty alone.
+//   above 0.5), plus small terms for sender/HELO churn. Without a volume excess, suspicion comes
+//   from the last hour's mean spam probability and churn only and is capped below the throttle
+//   threshold: a spammy message from a normal-rate user is at most `watch`. Content-blind operation
+//   (no probability) still reaches hold on volume and novelty alone, later: in behavior_test the
+//   1 msg/s burst of a 3/day user is throttled at message 12 and held at 20 with probability 0.95,
+//   and throttled at 21 and held at 64 without.
 // - Levels rise as soon as suspicion crosses a plan threshold (capped by the plan's `ceiling`); they
 //   fall one level at a time after suspicion stayed below threshold × `hysteresis` for `cool_down_ms`
 //   (idle time counts as calm). Hold is sticky: it ends by `release` or after `hold_timeout_ms`.
 //   After a release or a hold timeout the subscriber is at `watch` with a grace period; crossing
 //   the throttle threshold during grace goes straight to hold (re-offence). Release also clears the
-//   short windows (the burst was dealt with), not the baseline or the recipient filter.
-// - Clock jumps: a `now_ms` earlier than the last event is treated as "no time passed" (counters are
-//   never increased by negative decay, windows never go negative).
+//   windows (the burst was dealt with, it must not re-hold the next ordinary message); the baseline
+//   and the recipient filter stay. The cool-down after a release or hold timeout starts then.
+// - Clock jumps: a `now_ms` earlier than the last event counts as "no time passed" and becomes the
+//   new reference time (a clock stepped back stays usable); counters never grow by negative decay
+//   and never go negative. A baseline day is folded only when the UTC day moves forward.
 //
 // Observe-only (`engine_settings::observe_only`): state and levels evolve exactly as when enforcing;
 // `decision::intended` says what would be done, `decision::act` is at most `tag`.
@@ -48,8 +53,10 @@
 // Privacy: the engine never receives an address: recipients, domains, senders and HELO names arrive
 // as keyed 64-bit hashes from `recipient_hasher` (keyed XXH3), and snapshots hold only counters,
 // filter bits and 32-bit tags of those hashes. Reasons carry numbers only.
-// Memory: ≤ 256 bytes per active subscriber including the index and the id (ids up to 22 bytes are
-// stored inline); measured in bench/behavior_bench.cpp with 1 M subscribers.
+// Memory: ≤ 256 bytes per active subscriber including the index and the id (ids up to 23 bytes are
+// stored inline, longer ones cost a heap copy more); measured in bench/behavior_bench.cpp
+// (BM_memory_1M) with 1 M subscribers. Limits: 16.7 M subscribers per shard (1 G at 64 shards);
+// beyond that a new subscriber is answered `accept` untracked (and `restore` fails, errc::unavailable).
 #pragma once
 
 #include <array>
@@ -108,7 +115,7 @@ struct message_event {
   std::span<const std::uint64_t> recipient_hashes;
   std::span<const std::uint64_t> recipient_domain_hashes;
   std::optional<double> spam_probability;  // absent in content-blind mode or when scoring failed
-  std::uint32_t size_bytes = 0;
+  std::uint32_t size_bytes = 0;            // carried for the decision log; not evidence (yet)
 };
 
 enum class window : std::uint8_t { one_minute, ten_minutes, one_hour, one_day };
@@ -117,16 +124,16 @@ std::string_view window_name(window w) noexcept;  // "1 min", "10 min", "1 h", "
 
 // A reason is a code plus the numbers behind it; `describe` turns it into words.
 enum class reason_code : std::uint8_t {
-  volume,            // a: messages, b: recipients, c: new recipient domains, in window `w`
-  new_recipients,    // a: share of recipients never seen before (0..1), b: recipients, in `w`
-  baseline,          // a: own baseline messages/day, b: recipients/day, c: 1 when learnt, 0 = plan prior
-  content,           // a: mean spam probability, b: messages scored, in `w`
-  sender_churn,      // a: envelope-sender changes in `w`
-  helo_churn,        // a: HELO name changes in `w`
-  over_throttle_rate,// a: messages in the last hour (decayed), b: allowed per hour
-  held,              // a: minutes since the hold began, b: minutes until the hold times out
-  reoffence,         // a: minutes left in the grace period when the threshold was crossed
-  observe_only,      // the intended action was not enforced
+  volume,              // a: messages, b: recipients, c: new recipient domains, in window `w`
+  new_recipients,      // a: share of recipients never seen before (0..1), b: recipients, in `w`
+  baseline,            // a: own baseline messages/day, b: recipients/day, c: 1 when learnt, 0 = plan prior
+  content,             // a: mean spam probability, b: messages scored, in `w`
+  sender_churn,        // a: envelope-sender changes in `w`
+  helo_churn,          // a: HELO name changes in `w`
+  over_throttle_rate,  // a: messages in the last hour (decayed), b: allowed per hour
+  held,                // a: minutes since the hold began, b: minutes until the hold times out
+  reoffence,           // a: minutes left in the grace period when the threshold was crossed
+  observe_only,        // the intended action was not enforced
 };
 
 struct reason {
@@ -183,10 +190,10 @@ struct plan_settings {
 
 struct engine_settings {
   bool observe_only = false;
-  double hysteresis = 0.6;                           // fall only below threshold × hysteresis ...
-  std::int64_t cool_down_ms = 30LL * 60 * 1000;       // ... for this long
-  std::int64_t hold_timeout_ms = 72LL * 3600 * 1000;  // a hold nobody releases ends after this
-  std::int64_t grace_ms = 24LL * 3600 * 1000;         // after release: re-offence goes straight to hold
+  double hysteresis = 0.6;                                // fall only below threshold × hysteresis ...
+  std::int64_t cool_down_ms = 30LL * 60 * 1000;           // ... for this long
+  std::int64_t hold_timeout_ms = 72LL * 3600 * 1000;      // a hold nobody releases ends after this
+  std::int64_t grace_ms = 24LL * 3600 * 1000;             // after release: re-offence goes straight to hold
   std::int64_t expire_idle_ms = 14LL * 24 * 3600 * 1000;  // forget subscribers idle this long
   std::size_t shards = 64;
   std::string default_plan = "residential";
@@ -204,8 +211,8 @@ struct window_counts {
   float recipients = 0;
   float new_recipients = 0;
   float new_domains = 0;
-  float sender_changes = 0;  // 1 h and 24 h only (0 for the short windows)
-  float helo_changes = 0;    // 1 h and 24 h only
+  float sender_changes = 0;                    // 1 h and 24 h only (0 for the short windows)
+  float helo_changes = 0;                      // 1 h and 24 h only
   std::optional<float> mean_spam_probability;  // absent when no message in the window was scored
 };
 
@@ -243,10 +250,14 @@ class engine {
 
   // RCPT-time gate for the policy service: answers from the current level without recording.
   // hold → hold; throttle → defer when over the plan's hourly rate, else tag; watch → tag;
-  // normal (or unknown subscriber) → accept. Applies the hold timeout.
+  // normal (or unknown subscriber) → accept. Applies the hold timeout. Attempts deferred here are
+  // not evidence: a throttled sender whose every message is deferred at RCPT stays at throttle (it
+  // does not climb to hold) until its hourly rate decays under the allowance and mail reaches
+  // `on_message` again.
   decision on_recipient(std::string_view subscriber, std::string_view plan, std::int64_t now_ms);
 
-  // State for the HTTP API, evaluated at `now_ms` (no change to state); nullopt when unknown.
+  // State for the HTTP API, evaluated at `now_ms` (no change to state) against the plan of the
+  // subscriber's last message (the default plan after a restore); nullopt when unknown.
   std::optional<subscriber_report> report(std::string_view subscriber, std::int64_t now_ms) const;
 
   // Operator/customer lifts a hold or throttle: back to watch with a grace period, short windows

@@ -109,11 +109,11 @@ class cidr_directory final : public directory {
 };
 
 enum class subscriber_source : std::uint8_t {
-  login,           // SASL login, listed in the directory
-  login_unlisted,  // SASL login not in the directory (default plan)
-  address,         // client address matched a CIDR entry
-  unknown_address, // `ip:<addr>`, not listed
-  lookup_failed,   // a lookup failed; see `failure` (id is the login or `ip:<addr>`)
+  login,            // SASL login, listed in the directory
+  login_unlisted,   // SASL login not in the directory (default plan)
+  address,          // client address matched a CIDR entry
+  unknown_address,  // `ip:<addr>`, not listed
+  lookup_failed,    // a lookup failed; see `failure` (id is the login or `ip:<addr>`)
 };
 
 struct resolution {
