@@ -29,9 +29,10 @@ std::string z(const std::string& s) { return s + std::string(1, '\0'); }
 std::string milter_stream() {
   std::string s;
   add(s, 'O', u32(6) + u32(0x1ff) + u32(0x1fffff));
-  add(s, 'D', "C" + z("j") + z("pf-test.localdomain") + z("{daemon_name}") + z("pf-test.localdomain") +
-                  z("{daemon_addr}") + z("127.0.0.1") + z("{client_addr}") + z("127.0.0.1") + z("{client_name}") +
-                  z("unknown") + z("{client_port}") + z("43332"));
+  add(s, 'D',
+      "C" + z("j") + z("pf-test.localdomain") + z("{daemon_name}") + z("pf-test.localdomain") + z("{daemon_addr}") +
+          z("127.0.0.1") + z("{client_addr}") + z("127.0.0.1") + z("{client_name}") + z("unknown") +
+          z("{client_port}") + z("43332"));
   add(s, 'C', z("[127.0.0.1]") + "4" + std::string("\xa9\x44", 2) + z("127.0.0.1"));
   add(s, 'D', "H");
   add(s, 'H', z("client.example"));

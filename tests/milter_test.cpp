@@ -13,6 +13,8 @@
 // `change N Name: value`, `insert N Name: value`, `quarantine reason`.
 // Every transcript is replayed fed in chunks of 1, 2, 5, 64 bytes and all at once; the outputs must
 // agree with each other and with the .ref file. PW_UPDATE_GOLDEN=1 rewrites the .ref files.
+#include "milter/milter.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -22,8 +24,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "milter/milter.hpp"
 
 namespace pw::milter {
 namespace {
@@ -51,11 +51,21 @@ std::string unescape(std::string_view s) {
     }
     const char e = s[++i];
     switch (e) {
-      case '0': out.push_back('\0'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case '\\': out.push_back('\\'); break;
+      case '0':
+        out.push_back('\0');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
       case 'x':
         out.push_back(static_cast<char>(std::stoul(std::string(s.substr(i + 1, 2)), nullptr, 16)));
         i += 2;
@@ -73,7 +83,9 @@ std::string unescape(std::string_view s) {
         i = close;
         break;
       }
-      default: out.push_back(e); break;
+      default:
+        out.push_back(e);
+        break;
     }
   }
   return out;
@@ -85,11 +97,21 @@ std::string escape(std::string_view s) {
   for (const char c : s) {
     const auto b = static_cast<unsigned char>(c);
     switch (c) {
-      case '\0': out += "\\0"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
+      case '\0':
+        out += "\\0";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (b < 32 || b >= 127) {
           out += "\\x";
@@ -164,9 +186,9 @@ std::string describe_replies(std::string_view bytes) {
     }
     std::string payload((*p)->payload);
     if ((*p)->command == 'O' && payload.size() >= 12) {
-      out += "< O version=" + std::to_string(static_cast<unsigned char>(payload[3])) +
-             " actions=" + hex32((static_cast<std::uint32_t>(static_cast<unsigned char>(payload[6])) << 8) |
-                                 static_cast<unsigned char>(payload[7])) +
+      out += "< O version=" + std::to_string(static_cast<unsigned char>(payload[3])) + " actions=" +
+             hex32((static_cast<std::uint32_t>(static_cast<unsigned char>(payload[6])) << 8) |
+                   static_cast<unsigned char>(payload[7])) +
              " protocol=" +
              hex32((static_cast<std::uint32_t>(static_cast<unsigned char>(payload[9])) << 16) |
                    (static_cast<std::uint32_t>(static_cast<unsigned char>(payload[10])) << 8) |
@@ -459,8 +481,17 @@ TEST(MilterDecode, MalformedPayloadsAreErrorsWithTheCommandNamed) {
       {'O', u32(6) + u32(0x1ff), "OPTNEG"},
       {'C', "host-without-nul", "CONNECT: hostname"},
       {'C', std::string("host\0", 5), "no address family"},
-      {'C', std::string("host\0" "4\x00", 7), "port truncated"},
-      {'C', std::string("host\0" "9\x00\x19" "1.2.3.4\0", 14), "address family"},
+      {'C',
+       std::string("host\0"
+                   "4\x00",
+                   7),
+       "port truncated"},
+      {'C',
+       std::string("host\0"
+                   "9\x00\x19"
+                   "1.2.3.4\0",
+                   14),
+       "address family"},
       {'H', std::string("a\0b", 3), "HELO"},
       {'M', "", "MAIL: no address"},
       {'R', std::string("<a@b>\0SIZE", 10), "RCPT: ESMTP argument"},
@@ -482,7 +513,8 @@ TEST(MilterDecode, MalformedPayloadsAreErrorsWithTheCommandNamed) {
 
 TEST(MilterEncode, HeaderValuesAndReplyTextCannotInjectLines) {
   std::string out;
-  ASSERT_TRUE(append_header_change(out, {header_change::kind::add, 0, "X-Portwarden", std::string("a\r\nBcc: x@y\0z", 13)}));
+  ASSERT_TRUE(
+      append_header_change(out, {header_change::kind::add, 0, "X-Portwarden", std::string("a\r\nBcc: x@y\0z", 13)}));
   EXPECT_EQ(out, frame('h', std::string("X-Portwarden\0a  Bcc: x@y z\0", 27)));
 
   EXPECT_FALSE(append_header_change(out, {header_change::kind::add, 0, "X-Bad: name", "v"}));
@@ -520,9 +552,8 @@ TEST(MilterEncode, OptnegAsksOnlyForWhatIsNeeded) {
   auto agreed = append_optneg_reply(out, optneg{6, 0x1ff, 0x1fffff}, negotiation{});
   ASSERT_TRUE(agreed);
   EXPECT_EQ(agreed->version, 6u);
-  EXPECT_EQ(agreed->actions,
-            action_flag::add_headers | action_flag::change_headers | action_flag::quarantine |
-                action_flag::set_macro_lists);
+  EXPECT_EQ(agreed->actions, action_flag::add_headers | action_flag::change_headers | action_flag::quarantine |
+                                 action_flag::set_macro_lists);
   namespace pf = protocol_flag;
   const std::uint32_t p = agreed->protocol;
   // Not sent: DATA, UNKNOWN. No reply: CONNECT, HELO, headers, EOH, body. Replies: MAIL, RCPT, EOM.

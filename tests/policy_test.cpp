@@ -6,6 +6,8 @@
 // defer@ DEFER_IF_PERMIT, hold@ HOLD, tempfail@ 450, reject@ REJECT, prepend@ PREPEND, else DUNNO.
 // Every transcript is replayed fed in chunks of 1, 2, 5, 64 bytes and all at once; the outputs must
 // agree with each other and with the .ref file. PW_UPDATE_GOLDEN=1 rewrites the .ref files.
+#include "policy/policy.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -13,23 +15,31 @@
 #include <fstream>
 #include <string>
 
-#include "policy/policy.hpp"
-
 namespace pw::policy {
 namespace {
 
 const char* state_name(protocol_state s) {
   switch (s) {
-    case protocol_state::connect: return "connect";
-    case protocol_state::ehlo: return "ehlo";
-    case protocol_state::helo: return "helo";
-    case protocol_state::mail: return "mail";
-    case protocol_state::rcpt: return "rcpt";
-    case protocol_state::data: return "data";
-    case protocol_state::end_of_message: return "end_of_message";
-    case protocol_state::vrfy: return "vrfy";
-    case protocol_state::etrn: return "etrn";
-    case protocol_state::other: return "other";
+    case protocol_state::connect:
+      return "connect";
+    case protocol_state::ehlo:
+      return "ehlo";
+    case protocol_state::helo:
+      return "helo";
+    case protocol_state::mail:
+      return "mail";
+    case protocol_state::rcpt:
+      return "rcpt";
+    case protocol_state::data:
+      return "data";
+    case protocol_state::end_of_message:
+      return "end_of_message";
+    case protocol_state::vrfy:
+      return "vrfy";
+    case protocol_state::etrn:
+      return "etrn";
+    case protocol_state::other:
+      return "other";
   }
   return "?";
 }
@@ -171,9 +181,10 @@ TEST(PolicyReader, LimitsFailTheConnection) {
 }
 
 TEST(PolicyReader, MalformedRequestsAreErrors) {
-  for (const std::string& bad : std::initializer_list<std::string>{"protocol_state=RCPT\n\n", "request=other\n\n", "request=smtpd_access_policy\nnoequals\n\n",
-                                "=value\n\n", "\n", "request=smtpd_access_policy\nsize=12x\n\n",
-                                std::string("request=smtpd_access_policy\nsender=a\0b\n\n", 41)}) {
+  for (const std::string& bad : std::initializer_list<std::string>{
+           "protocol_state=RCPT\n\n", "request=other\n\n", "request=smtpd_access_policy\nnoequals\n\n", "=value\n\n",
+           "\n", "request=smtpd_access_policy\nsize=12x\n\n",
+           std::string("request=smtpd_access_policy\nsender=a\0b\n\n", 41)}) {
     request_reader r;
     r.feed(bad);
     EXPECT_FALSE(r.next()) << escape(bad);

@@ -14,21 +14,36 @@ error protocol_error(std::string message) { return make_error(errc::invalid_inpu
 
 std::string command_name(char c) {
   switch (c) {
-    case command::abort: return "ABORT";
-    case command::body: return "BODY";
-    case command::connect: return "CONNECT";
-    case command::macro: return "MACRO";
-    case command::end_of_message: return "END_OF_MESSAGE";
-    case command::helo: return "HELO";
-    case command::quit_new_connection: return "QUIT_NC";
-    case command::header: return "HEADER";
-    case command::mail: return "MAIL";
-    case command::end_of_headers: return "EOH";
-    case command::optneg: return "OPTNEG";
-    case command::quit: return "QUIT";
-    case command::rcpt: return "RCPT";
-    case command::data: return "DATA";
-    case command::unknown: return "UNKNOWN";
+    case command::abort:
+      return "ABORT";
+    case command::body:
+      return "BODY";
+    case command::connect:
+      return "CONNECT";
+    case command::macro:
+      return "MACRO";
+    case command::end_of_message:
+      return "END_OF_MESSAGE";
+    case command::helo:
+      return "HELO";
+    case command::quit_new_connection:
+      return "QUIT_NC";
+    case command::header:
+      return "HEADER";
+    case command::mail:
+      return "MAIL";
+    case command::end_of_headers:
+      return "EOH";
+    case command::optneg:
+      return "OPTNEG";
+    case command::quit:
+      return "QUIT";
+    case command::rcpt:
+      return "RCPT";
+    case command::data:
+      return "DATA";
+    case command::unknown:
+      return "UNKNOWN";
     default: {
       static constexpr char hex[] = "0123456789abcdef";
       const auto b = static_cast<unsigned char>(c);
@@ -296,10 +311,17 @@ result<event> decode(const packet& p) {
             return end.error();
           }
           return event{std::move(c)};
-        case 'L': c.family = address_family::local; break;
-        case '4': c.family = address_family::inet; break;
-        case '6': c.family = address_family::inet6; break;
-        default: return protocol_error("CONNECT: unknown address family " + command_name(family));
+        case 'L':
+          c.family = address_family::local;
+          break;
+        case '4':
+          c.family = address_family::inet;
+          break;
+        case '6':
+          c.family = address_family::inet6;
+          break;
+        default:
+          return protocol_error("CONNECT: unknown address family " + command_name(family));
       }
       if (cur.rest().size() < 2) {
         return protocol_error("CONNECT: port truncated");
@@ -328,8 +350,10 @@ result<event> decode(const packet& p) {
       }
       return event{helo{std::move(*name)}};
     }
-    case command::mail: return decode_args(p, true);
-    case command::rcpt: return decode_args(p, false);
+    case command::mail:
+      return decode_args(p, true);
+    case command::rcpt:
+      return decode_args(p, false);
     case command::header: {
       string_cursor cur(p.payload, p.command);
       auto name = cur.next("header name");
@@ -356,14 +380,22 @@ result<event> decode(const packet& p) {
       }
       return event{unknown_command{std::move(*line)}};
     }
-    case command::body: return event{body{std::string(p.payload)}};
-    case command::end_of_message: return event{end_of_message{}};
-    case command::end_of_headers: return expect_empty(p, end_of_headers{});
-    case command::data: return expect_empty(p, data_command{});
-    case command::abort: return expect_empty(p, abort_message{});
-    case command::quit: return expect_empty(p, quit{});
-    case command::quit_new_connection: return expect_empty(p, quit_new_connection{});
-    default: return protocol_error("unknown " + command_name(p.command));
+    case command::body:
+      return event{body{std::string(p.payload)}};
+    case command::end_of_message:
+      return event{end_of_message{}};
+    case command::end_of_headers:
+      return expect_empty(p, end_of_headers{});
+    case command::data:
+      return expect_empty(p, data_command{});
+    case command::abort:
+      return expect_empty(p, abort_message{});
+    case command::quit:
+      return expect_empty(p, quit{});
+    case command::quit_new_connection:
+      return expect_empty(p, quit_new_connection{});
+    default:
+      return protocol_error("unknown " + command_name(p.command));
   }
 }
 
@@ -448,7 +480,9 @@ result<void> append_header_change(std::string& out, const header_change& change)
   std::string payload;
   char reply_command = 'h';
   switch (change.what) {
-    case header_change::kind::add: reply_command = 'h'; break;
+    case header_change::kind::add:
+      reply_command = 'h';
+      break;
     case header_change::kind::change:
       reply_command = 'm';
       put_u32(payload, change.index);

@@ -38,17 +38,28 @@ bool session::reply_expected(char cmd) const noexcept {
   namespace pf = protocol_flag;
   const std::uint32_t p = _agreed.protocol;
   switch (cmd) {
-    case command::connect: return (p & pf::no_reply_connect) == 0;
-    case command::helo: return (p & pf::no_reply_helo) == 0;
-    case command::mail: return (p & pf::no_reply_mail) == 0;
-    case command::rcpt: return (p & pf::no_reply_rcpt) == 0;
-    case command::data: return (p & pf::no_reply_data) == 0;
-    case command::header: return (p & pf::no_reply_header) == 0;
-    case command::end_of_headers: return (p & pf::no_reply_end_of_headers) == 0;
-    case command::body: return (p & pf::no_reply_body) == 0;
-    case command::unknown: return (p & pf::no_reply_unknown) == 0;
-    case command::end_of_message: return true;
-    default: return false;  // OPTNEG is answered by the session; MACRO, ABORT, QUIT, QUIT_NC never
+    case command::connect:
+      return (p & pf::no_reply_connect) == 0;
+    case command::helo:
+      return (p & pf::no_reply_helo) == 0;
+    case command::mail:
+      return (p & pf::no_reply_mail) == 0;
+    case command::rcpt:
+      return (p & pf::no_reply_rcpt) == 0;
+    case command::data:
+      return (p & pf::no_reply_data) == 0;
+    case command::header:
+      return (p & pf::no_reply_header) == 0;
+    case command::end_of_headers:
+      return (p & pf::no_reply_end_of_headers) == 0;
+    case command::body:
+      return (p & pf::no_reply_body) == 0;
+    case command::unknown:
+      return (p & pf::no_reply_unknown) == 0;
+    case command::end_of_message:
+      return true;
+    default:
+      return false;  // OPTNEG is answered by the session; MACRO, ABORT, QUIT, QUIT_NC never
   }
 }
 

@@ -1,10 +1,10 @@
 // The policy-delegation codec: request reader, typed request view, action encoders.
+#include "policy/policy.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <string>
 #include <utility>
-
-#include "policy/policy.hpp"
 
 namespace pw::policy {
 namespace {

@@ -78,21 +78,21 @@ namespace pw::milter {
 
 // Protocol constants (libmilter mfdef.h names in the comments).
 namespace command {
-inline constexpr char abort = 'A';        // SMFIC_ABORT
-inline constexpr char body = 'B';         // SMFIC_BODY
-inline constexpr char connect = 'C';      // SMFIC_CONNECT
-inline constexpr char macro = 'D';        // SMFIC_MACRO
-inline constexpr char end_of_message = 'E';  // SMFIC_BODYEOB
-inline constexpr char helo = 'H';         // SMFIC_HELO
+inline constexpr char abort = 'A';                // SMFIC_ABORT
+inline constexpr char body = 'B';                 // SMFIC_BODY
+inline constexpr char connect = 'C';              // SMFIC_CONNECT
+inline constexpr char macro = 'D';                // SMFIC_MACRO
+inline constexpr char end_of_message = 'E';       // SMFIC_BODYEOB
+inline constexpr char helo = 'H';                 // SMFIC_HELO
 inline constexpr char quit_new_connection = 'K';  // SMFIC_QUIT_NC
-inline constexpr char header = 'L';       // SMFIC_HEADER
-inline constexpr char mail = 'M';         // SMFIC_MAIL
-inline constexpr char end_of_headers = 'N';  // SMFIC_EOH
-inline constexpr char optneg = 'O';       // SMFIC_OPTNEG
-inline constexpr char quit = 'Q';         // SMFIC_QUIT
-inline constexpr char rcpt = 'R';         // SMFIC_RCPT
-inline constexpr char data = 'T';         // SMFIC_DATA
-inline constexpr char unknown = 'U';      // SMFIC_UNKNOWN
+inline constexpr char header = 'L';               // SMFIC_HEADER
+inline constexpr char mail = 'M';                 // SMFIC_MAIL
+inline constexpr char end_of_headers = 'N';       // SMFIC_EOH
+inline constexpr char optneg = 'O';               // SMFIC_OPTNEG
+inline constexpr char quit = 'Q';                 // SMFIC_QUIT
+inline constexpr char rcpt = 'R';                 // SMFIC_RCPT
+inline constexpr char data = 'T';                 // SMFIC_DATA
+inline constexpr char unknown = 'U';              // SMFIC_UNKNOWN
 }  // namespace command
 
 namespace action_flag {  // SMFIF_*: modifications the filter may request at EOM
@@ -224,8 +224,8 @@ struct body {
 };
 
 struct end_of_message {};
-struct abort_message {};         // message aborted or finished; connection continues
-struct quit {};                  // connection ends
+struct abort_message {};        // message aborted or finished; connection continues
+struct quit {};                 // connection ends
 struct quit_new_connection {};  // connection is reused for a new SMTP connection (SMFIC_QUIT_NC)
 struct data_command {};
 
@@ -287,8 +287,8 @@ void append_continue(std::string& out);
 void append_accept(std::string& out);
 void append_tempfail(std::string& out);
 void append_reject(std::string& out);
-result<void> append_reply_code(std::string& out, const smtp_reply& reply);  // 'y'
-void append_quarantine(std::string& out, std::string_view reason);           // 'q'
+result<void> append_reply_code(std::string& out, const smtp_reply& reply);         // 'y'
+void append_quarantine(std::string& out, std::string_view reason);                 // 'q'
 result<void> append_header_change(std::string& out, const header_change& change);  // 'h' / 'm' / 'i'
 result<void> append_verdict(std::string& out, const verdict& v);
 
@@ -320,8 +320,15 @@ struct macro_request {
 
 struct negotiation {
   // Defaults for Portwarden: envelope and content for the behaviour engine and the classifier.
-  stage_set receive{.connect = true, .helo = true, .mail = true, .rcpt = true, .data = false,
-                    .headers = true, .end_of_headers = true, .body = true, .unknown = false};
+  stage_set receive{.connect = true,
+                    .helo = true,
+                    .mail = true,
+                    .rcpt = true,
+                    .data = false,
+                    .headers = true,
+                    .end_of_headers = true,
+                    .body = true,
+                    .unknown = false};
   // Answers at MAIL and RCPT, so the core can defer there; EOM is always answered.
   stage_set reply{.mail = true, .rcpt = true};
   std::uint32_t actions = action_flag::add_headers | action_flag::change_headers | action_flag::quarantine;
@@ -391,8 +398,8 @@ class session {
   frame_reader _reader;
   negotiated _agreed;
   phase _phase = phase::start;
-  char _owed = 0;  // command whose reply is owed, 0 if none
-  bool _pending_eom = false;  // an END_OF_MESSAGE with data: its body event was returned first
+  char _owed = 0;                          // command whose reply is owed, 0 if none
+  bool _pending_eom = false;               // an END_OF_MESSAGE with data: its body event was returned first
   bool _message_opened_by_macros = false;  // MAIL's macros came; the MAIL event must not reset them
   std::uint32_t _messages_completed = 0;
   std::vector<macros> _connection_macros;  // CONNECT and HELO stage lists, latest per stage

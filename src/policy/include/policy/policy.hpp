@@ -45,9 +45,9 @@
 namespace pw::policy {
 
 struct limits {
-  std::size_t max_line_bytes = 8192;       // one `name=value` line without its LF; ccert_subject can be long
-  std::size_t max_attributes = 256;        // Postfix 3.7 sends 30
-  std::size_t max_request_bytes = 65536;   // one whole request
+  std::size_t max_line_bytes = 8192;      // one `name=value` line without its LF; ccert_subject can be long
+  std::size_t max_attributes = 256;       // Postfix 3.7 sends 30
+  std::size_t max_request_bytes = 65536;  // one whole request
 };
 
 enum class protocol_state : std::uint8_t { connect, ehlo, helo, mail, rcpt, data, end_of_message, vrfy, etrn, other };
@@ -69,12 +69,12 @@ struct request {
   std::string server_address;
   std::uint16_t server_port = 0;
   std::string helo_name;
-  std::string sender;               // without angle brackets; empty for the null sender
-  std::string recipient;            // at RCPT; empty at END-OF-MESSAGE
+  std::string sender;                 // without angle brackets; empty for the null sender
+  std::string recipient;              // at RCPT; empty at END-OF-MESSAGE
   std::uint32_t recipient_count = 0;  // 0 before END-OF-MESSAGE / DATA
   std::string queue_id;
   std::string instance;
-  std::uint64_t size = 0;           // SIZE= from MAIL, or the real size at END-OF-MESSAGE
+  std::uint64_t size = 0;  // SIZE= from MAIL, or the real size at END-OF-MESSAGE
   std::string sasl_method;
   std::string sasl_username;
   std::string sasl_sender;
@@ -102,19 +102,19 @@ class request_reader {
  private:
   limits _limits;
   std::string _buffer;
-  std::size_t _consumed = 0;   // bytes of _buffer already parsed into finished requests or lines
-  std::size_t _scanned = 0;    // bytes after _consumed already searched for LF
-  std::vector<attribute> _pending;   // lines of the request in progress
+  std::size_t _consumed = 0;        // bytes of _buffer already parsed into finished requests or lines
+  std::size_t _scanned = 0;         // bytes after _consumed already searched for LF
+  std::vector<attribute> _pending;  // lines of the request in progress
   std::size_t _pending_bytes = 0;
   bool _failed = false;
 };
 
 // The answer to one request. All functions APPEND `action=...\n\n` to `out` (a scratch buffer the
 // caller reuses). Texts are sanitised and cut to fit one SMTP reply line.
-void append_dunno(std::string& out);                                    // no opinion; next restriction decides
-void append_defer_if_permit(std::string& out, std::string_view text);   // 450 4.7.1 if a later rule permits
-void append_hold(std::string& out, std::string_view text);              // accept into the hold queue
-void append_reject(std::string& out, std::string_view text);            // 5xx (Postfix: 554 5.7.1)
+void append_dunno(std::string& out);                                   // no opinion; next restriction decides
+void append_defer_if_permit(std::string& out, std::string_view text);  // 450 4.7.1 if a later rule permits
+void append_hold(std::string& out, std::string_view text);             // accept into the hold queue
+void append_reject(std::string& out, std::string_view text);           // 5xx (Postfix: 554 5.7.1)
 // `code` 4xx with `enhanced_status` 4.x.y: e.g. 450 4.7.1 text. Anything else is refused.
 result<void> append_tempfail(std::string& out, std::uint16_t code, std::string_view enhanced_status,
                              std::string_view text);
