@@ -41,8 +41,9 @@
 //   - Untrusted input: every byte from the peer is treated as hostile. A packet longer than
 //     `limits::max_packet_bytes` or of length zero, an unknown command, a payload without its NUL
 //     terminators, truncated fixed fields, or an event out of protocol order is an error for that
-//     connection (the daemon closes it); nothing crashes, and memory is bounded by about twice the
-//     packet limit plus the stored macros (a bounded number of stages, each bounded by the limit).
+//     connection (the daemon closes it); nothing crashes, and memory is bounded by the packet limit
+//     plus one read plus the stored macros (at most ten stages, each bounded by the limit), as long
+//     as the caller drains next() after each feed().
 //   - Reply discipline: the session knows, from the negotiated protocol mask, which events Postfix
 //     waits on. It refuses to hand out the next event while a reply is owed, refuses a reply when
 //     none is owed, and refuses modifications (header edits, quarantine) that were not negotiated

@@ -20,7 +20,8 @@
 //     `limits::max_attributes` lines, a request above `limits::max_request_bytes`, a line without
 //     `=`, an empty name, a NUL byte, a number that is not one, or a request without
 //     `request=smtpd_access_policy` is an error for that connection (the daemon closes it, Postfix
-//     logs it and retries on a new one). Memory is bounded by the limits; nothing crashes.
+//     logs it and retries on a new one). Memory is bounded by the limits plus one read, as long as the
+//     caller drains next() after each feed(); nothing crashes.
 //   - Attributes this module does not know are kept in `request::attributes`, never an error: Postfix
 //     adds attributes over versions. A repeated attribute: the last value counts.
 //   - A trailing CR before LF is removed (Postfix sends bare LF; a hand-typed test may not).
