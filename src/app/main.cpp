@@ -23,10 +23,12 @@
 
 #include "classify/classifier.hpp"
 #include "classify/trainer.hpp"
+#include "config/config.hpp"
 #include "message_files.hpp"
 #include "metrics/roc.hpp"
 #include "metrics/scores.hpp"
 #include "metrics/svg.hpp"
+#include "server/daemon.hpp"
 
 namespace {
 
@@ -474,6 +476,26 @@ int main(int argc, char** argv) {
   roc->add_option("--svg", roc_svg, "write all curves into one SVG plot");
   roc->footer(exit_codes_help);
 
+  // serve
+  auto* serve = app.add_subcommand("serve", "Run the relay service: Postfix milter + policy delegation + HTTP API");
+  std::string config_path = "/etc/portwarden/portwarden.toml";
+  serve->add_option("-c,--config", config_path, "configuration file (TOML)")->capture_default_str();
+  serve->footer("Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT drain and stop.\n"
+                "Exit codes: 0 stopped cleanly, 2 usage error, 3 could not start (reasons logged).");
+
+  // config
+  auto* config = app.add_subcommand("config", "Check a configuration file, list every option, or print the effective settings");
+  config->require_subcommand(1);
+  auto* config_check = config->add_subcommand("check", "Report every error in a configuration file as file:line:column");
+  config_check->add_option("file", config_path, "configuration file")->capture_default_str();
+  config_check->footer("Exit codes: 0 valid (warnings may be printed), 2 usage error, 3 invalid or unreadable.");
+  auto* config_options = config->add_subcommand("options", "Every option with its type, default and help (Markdown)");
+  config_options->footer(exit_codes_help);
+  auto* config_dump = config->add_subcommand("dump", "The effective settings of a file as complete TOML, defaults included");
+  config_dump->add_option("file", config_path, "configuration file")->capture_default_str();
+  config_dump->footer(exit_codes_help);
+  config->footer(exit_codes_help);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -499,6 +521,29 @@ int main(int argc, char** argv) {
   }
   if (roc->parsed()) {
     return run_roc(roc_inputs, roc_threshold, roc_json, roc_svg);
+  }
+  if (serve->parsed()) {
+    return pw::server::serve(config_path);
+  }
+  if (config_options->parsed()) {
+    std::fputs(pw::config::describe_options().c_str(), stdout);
+    return exit_ok;
+  }
+  if (config_check->parsed() || config_dump->parsed()) {
+    auto loaded = pw::config::load_file(config_path);
+    if (!loaded) {
+      std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+      return exit_error;
+    }
+    for (const auto& w : loaded->warnings) {
+      std::fprintf(stderr, "%s\n", w.c_str());
+    }
+    if (config_dump->parsed()) {
+      std::fputs(pw::config::to_toml(loaded->values).c_str(), stdout);
+    } else {
+      std::printf("%s: ok\n", config_path.c_str());
+    }
+    return exit_ok;
   }
   return exit_usage;
 }

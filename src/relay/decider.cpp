@@ -1,0 +1,81 @@
+#include "relay/decider.hpp"
+
+#include <cstdio>
+
+namespace pw::relay {
+namespace {
+
+// Recipients beyond this are still counted by the engine through the hashes we pass, but a single
+// envelope cannot make us allocate without bound (Postfix's own default limit is 1000).
+constexpr std::size_t max_recipients_hashed = 10000;
+
+std::string format_probability(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", p);
+  return buf;
+}
+
+}  // namespace
+
+decider::decider(behavior::engine& engine, const behavior::recipient_hasher& hasher)
+    : _engine(engine), _hasher(hasher) {}
+
+outcome decider::end_of_message(const identity::directory& dir, const envelope& env, std::string_view raw_message,
+                                classify::classifier* scorer, std::int64_t now_ms) const {
+  identity::resolution who = identity::resolve(dir, env.sasl_login, env.client_addr, {});
+  std::vector<std::uint64_t> recipients;
+  std::vector<std::uint64_t> domains;
+  const std::size_t n = std::min(env.recipients.size(), max_recipients_hashed);
+  recipients.reserve(n);
+  domains.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    recipients.push_back(_hasher.recipient(env.recipients[i]));
+    domains.push_back(_hasher.domain(env.recipients[i]));
+  }
+  std::optional<double> probability;
+  if (scorer != nullptr && !raw_message.empty()) {
+    probability = scorer->score(raw_message).probability;
+  }
+  behavior::message_event ev;
+  ev.subscriber = who.who.id;
+  ev.plan = who.who.plan;
+  ev.now_ms = now_ms;
+  ev.helo_hash = _hasher.helo(env.helo);
+  ev.sender_hash = _hasher.sender(env.sender);
+  ev.recipient_hashes = recipients;
+  ev.recipient_domain_hashes = domains;
+  ev.spam_probability = probability;
+  ev.size_bytes = env.size_bytes;
+  behavior::decision d = _engine.on_message(ev);
+  return finish(std::move(who), d, probability);
+}
+
+outcome decider::at_recipient(const identity::directory& dir, std::string_view sasl_login,
+                              std::string_view client_addr, std::int64_t now_ms) const {
+  identity::resolution who = identity::resolve(dir, sasl_login, client_addr, {});
+  behavior::decision d = _engine.on_recipient(who.who.id, who.who.plan, now_ms);
+  return finish(std::move(who), d, std::nullopt);
+}
+
+outcome decider::finish(identity::resolution who, behavior::decision d, std::optional<double> probability) const {
+  outcome out;
+  out.who = std::move(who);
+  out.decision = d;
+  out.spam_probability = probability;
+  out.reasons = behavior::describe(d.reasons_view());
+  out.tag_value = "level=" + std::string(behavior::level_name(d.lvl)) +
+                  "; action=" + std::string(behavior::action_name(d.act));
+  if (d.observe_only && d.intended != d.act) {
+    out.tag_value += "; observe-only=" + std::string(behavior::action_name(d.intended));
+  }
+  if (probability) {
+    out.tag_value += "; p=" + format_probability(*probability);
+  }
+  // Plain words for the sending client (its MTA logs them, a person may read them): what happened
+  // and that nothing is lost. No internals beyond the counts the subscriber already knows.
+  out.defer_text = "Unusual sending volume from your connection; mail is delayed, not lost. Try again later";
+  out.hold_reason = "portwarden: held for review: " + out.reasons;
+  return out;
+}
+
+}  // namespace pw::relay

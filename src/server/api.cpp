@@ -1,0 +1,133 @@
+#include "api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "mime/message.hpp"
+
+namespace pw::server {
+namespace {
+
+using json = nlohmann::json;
+
+http::response json_response(unsigned status, const json& body) {
+  http::response r;
+  r.status = status;
+  r.body = body.dump() + "\n";
+  return r;
+}
+
+json window_json(const behavior::window_counts& w) {
+  json j{{"messages", w.messages},
+         {"recipients", w.recipients},
+         {"new_recipients", w.new_recipients},
+         {"new_domains", w.new_domains},
+         {"sender_changes", w.sender_changes},
+         {"helo_changes", w.helo_changes}};
+  j["mean_spam_probability"] = w.mean_spam_probability ? json(*w.mean_spam_probability) : json(nullptr);
+  return j;
+}
+
+// GET /api/v1/subscribers/{id}: the engine's view now, the latest decisions and the held queue ids.
+// Ids, counts and reason texts only; the store never had content to give.
+http::response subscriber(service& svc, const http::request& req) {
+  const std::string& id = req.path_tail;
+  if (id.empty() || id.size() > 512) {
+    return http::json_error(400, "bad subscriber id");
+  }
+  const std::int64_t now = service::now_ms();
+  auto rep = svc.engine().report(id, now);
+  auto decisions = svc.store().recent_decisions(id, 20);
+  auto held = svc.store().held_for(id);
+  if (!rep && decisions && decisions->empty()) {
+    return http::json_error(404, "unknown subscriber");
+  }
+  json j{{"subscriber", id}};
+  if (rep) {
+    j["level"] = behavior::level_name(rep->lvl);
+    j["suspicion"] = rep->suspicion;
+    json windows = json::object();
+    for (std::size_t w = 0; w < behavior::window_count; ++w) {
+      windows[std::string(behavior::window_name(static_cast<behavior::window>(w)))] = window_json(rep->windows[w]);
+    }
+    j["windows"] = windows;
+    j["baseline"] = {{"messages_per_day", rep->baseline_messages_per_day},
+                     {"recipients_per_day", rep->baseline_recipients_per_day},
+                     {"learnt", rep->baseline_learnt}};
+    j["last_seen_ms"] = rep->last_seen_ms;
+    j["held_since_ms"] = rep->held_since_ms ? json(*rep->held_since_ms) : json(nullptr);
+    j["grace_until_ms"] = rep->grace_until_ms ? json(*rep->grace_until_ms) : json(nullptr);
+    j["reasons"] = behavior::describe(rep->reasons_view());
+  } else {
+    j["level"] = nullptr;  // known from the decision log only (state expired)
+  }
+  if (decisions) {
+    json list = json::array();
+    for (const auto& d : *decisions) {
+      list.push_back({{"at_ms", d.at_ms},
+                      {"queue_id", d.queue_id},
+                      {"action", d.action},
+                      {"level", d.level},
+                      {"suspicion", d.suspicion},
+                      {"reasons", d.reasons},
+                      {"observe_only", d.observe_only}});
+    }
+    j["decisions"] = list;
+  } else {
+    j["decisions_error"] = decisions.error().message;
+  }
+  if (held) {
+    json list = json::array();
+    for (const auto& h : *held) {
+      list.push_back({{"queue_id", h.queue_id}, {"held_ms", h.held_ms}});
+    }
+    j["held"] = list;
+  } else {
+    j["held_error"] = held.error().message;
+  }
+  return json_response(200, j);
+}
+
+// POST /api/v1/check: scores a raw message (the body) and answers with numbers only. The readable
+// feature names `portwarden check` prints are not offered here: an API answer can end up in logs.
+http::response check(service& svc, const http::request& req) {
+  const auto rt = svc.current();
+  classify::classifier* scorer = svc.thread_classifier(*rt);
+  if (scorer == nullptr) {
+    return http::json_error(409, "content scoring is off (content-blind mode: no classifier.model)");
+  }
+  if (req.body.empty()) {
+    return http::json_error(400, "empty body: POST the raw message");
+  }
+  const classify::verdict v = scorer->score(req.body);
+  json anomalies = json::array();
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    const auto a = static_cast<mime::anomaly>(1u << bit);
+    if ((static_cast<std::uint32_t>(v.anomalies) & (1u << bit)) != 0) {
+      anomalies.push_back(mime::anomaly_name(a));
+    }
+  }
+  return json_response(200, {{"probability", v.probability},
+                             {"log_odds", v.log_odds},
+                             {"verdict", v.probability >= classify::default_threshold ? "spam" : "ham"},
+                             {"features", v.features},
+                             {"anomalies", anomalies}});
+}
+
+}  // namespace
+
+void add_api_routes(service& svc, http::router& routes) {
+  routes.add("GET", "/healthz", [&svc](const http::request&) {
+    const bool draining = svc.draining();
+    return json_response(draining ? 503 : 200, {{"status", draining ? "draining" : "ok"}});
+  });
+  routes.add("GET", "/metrics", [&svc](const http::request&) {
+    http::response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = svc.registry().render();
+    return r;
+  });
+  routes.add("GET", "/api/v1/subscribers/", [&svc](const http::request& req) { return subscriber(svc, req); });
+  routes.add("POST", "/api/v1/check", [&svc](const http::request& req) { return check(svc, req); });
+}
+
+}  // namespace pw::server

@@ -1,0 +1,12 @@
+// server/api.hpp (private) — the HTTP API's routes.
+#pragma once
+
+#include "http/router.hpp"
+#include "service.hpp"
+
+namespace pw::server {
+
+// /healthz, /metrics, GET /api/v1/subscribers/{id}, POST /api/v1/check.
+void add_api_routes(service& svc, http::router& routes);
+
+}  // namespace pw::server

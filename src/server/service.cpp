@@ -1,0 +1,302 @@
+#include "service.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "telemetry/log.hpp"
+
+namespace pw::server {
+namespace {
+
+using telemetry::severity;
+
+// Used when no secret file is configured (the config loader warns about it): recipient hashes are
+// then only as private as this public constant, which is why production configs set a secret file.
+constexpr std::string_view built_in_secret = "portwarden-default-recipient-hash-key-set-privacy.secret_file";
+
+std::string read_secret(const std::string& path) {
+  if (path.empty()) {
+    return std::string(built_in_secret);
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();  // the config loader already checked it exists and is long enough
+}
+
+}  // namespace
+
+result<std::shared_ptr<const runtime>> build_runtime(config::settings s) {
+  auto rt = std::make_shared<runtime>();
+  if (!s.subscribers.file.empty() || !s.subscribers.entries.empty()) {
+    std::vector<identity::directory_entry> entries = s.subscribers.entries;
+    if (!s.subscribers.file.empty()) {
+      // The file and the inline entries are one table (a key listed twice is an error): inline
+      // entries are parsed as extra lines after the file's own.
+      std::ifstream in(s.subscribers.file, std::ios::binary);
+      if (!in) {
+        return make_error(errc::io, "cannot read subscriber file " + s.subscribers.file);
+      }
+      std::ostringstream text;
+      text << in.rdbuf();
+      std::string all = text.str();
+      for (const auto& e : entries) {
+        all += "\n" + e.key + "\t" + e.id + "\t" + e.plan + (e.contact.empty() ? "" : "\t" + e.contact);
+      }
+      auto merged = identity::cidr_directory::parse(all, s.subscribers.file);
+      if (!merged) {
+        return merged.error();
+      }
+      rt->directory = std::make_shared<identity::cidr_directory>(std::move(*merged));
+    } else {
+      auto built = identity::cidr_directory::build(entries);
+      if (!built) {
+        return built.error();
+      }
+      rt->directory = std::make_shared<identity::cidr_directory>(std::move(*built));
+    }
+  } else {
+    auto empty = identity::cidr_directory::build({});
+    if (!empty) {
+      return empty.error();
+    }
+    rt->directory = std::make_shared<identity::cidr_directory>(std::move(*empty));
+  }
+  if (!s.classifier.model.empty()) {
+    auto m = classify::model::load(s.classifier.model);
+    if (!m) {
+      return m.error();
+    }
+    rt->model = std::make_shared<classify::model>(std::move(*m));
+  }
+  rt->settings = std::move(s);
+  return std::shared_ptr<const runtime>(std::move(rt));
+}
+
+service_metrics::service_metrics(telemetry::registry& r)
+    : messages(r.add_counter("portwarden_messages_total", "Messages decided at end of message")),
+      verdicts{&r.add_counter("portwarden_verdicts_total", "End-of-message verdicts by enforced action",
+                              {{"action", "accept"}}),
+               &r.add_counter("portwarden_verdicts_total", "", {{"action", "tag"}}),
+               &r.add_counter("portwarden_verdicts_total", "", {{"action", "defer"}}),
+               &r.add_counter("portwarden_verdicts_total", "", {{"action", "hold"}})},
+      rcpt_checks(r.add_counter("portwarden_recipient_checks_total", "RCPT-time gate decisions (milter and policy)")),
+      fallback_deadline(r.add_counter("portwarden_fallbacks_total",
+                                      "Verdicts replaced by the configured fallback action, by cause",
+                                      {{"cause", "deadline"}})),
+      fallback_error(r.add_counter("portwarden_fallbacks_total", "", {{"cause", "error"}})),
+      late_verdicts(r.add_counter("portwarden_late_verdicts_total",
+                                  "Verdicts that arrived after their deadline (the fallback had been sent)")),
+      milter_protocol_errors(r.add_counter("portwarden_protocol_errors_total",
+                                           "Connections closed because of a malformed or truncated frame",
+                                           {{"protocol", "milter"}})),
+      policy_protocol_errors(r.add_counter("portwarden_protocol_errors_total", "", {{"protocol", "policy"}})),
+      identity_failures(r.add_counter("portwarden_identity_failures_total",
+                                      "Subscriber lookups that failed (sender tracked as ip:<addr>)")),
+      store_errors(r.add_counter("portwarden_store_errors_total", "Store writes or reads that failed")),
+      reloads(r.add_counter("portwarden_reloads_total", "Configuration reloads applied")),
+      reload_failures(r.add_counter("portwarden_reload_failures_total", "Configuration reloads refused")),
+      connections(r.add_gauge("portwarden_connections", "Open milter, policy and HTTP connections")),
+      subscribers(r.add_gauge("portwarden_subscribers", "Subscribers with behaviour state in memory")),
+      eom_latency(r.add_histogram("portwarden_stage_latency_seconds",
+                                  "Time from the event's arrival to our answer, by stage",
+                                  telemetry::latency_buckets(), {{"stage", "end_of_message"}})),
+      score_latency(r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(),
+                                    {{"stage", "decide"}})),
+      rcpt_latency(r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(),
+                                   {{"stage", "rcpt"}})),
+      policy_latency(r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(),
+                                     {{"stage", "policy"}})) {}
+
+service::service(boost::asio::io_context& loop, std::shared_ptr<const runtime> initial,
+                 std::unique_ptr<store::state_store> store, std::string config_path)
+    : _loop(loop),
+      _workers(static_cast<std::size_t>(initial->settings.server.worker_threads)),
+      _runtime(std::move(initial)),
+      _config_path(std::move(config_path)),
+      _engine(_runtime->settings.engine),
+      _hasher(read_secret(_runtime->settings.privacy.secret_file)),
+      _decider(_engine, _hasher),
+      _store(std::move(store)),
+      _metrics(_registry) {}
+
+service::~service() {
+  stop_snapshot_thread();
+  _workers.join();
+}
+
+void service::replace(std::shared_ptr<const runtime> next) {
+  _engine.reconfigure(next->settings.engine);
+  std::atomic_store(&_runtime, std::move(next));
+}
+
+std::int64_t service::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+classify::classifier* service::thread_classifier(const runtime& rt) {
+  // One classifier per worker thread (classifiers own scratch buffers). It keeps its model alive, so
+  // a reload that swaps the model never pulls weights from under a scoring call.
+  struct cached {
+    std::shared_ptr<const classify::model> model;
+    std::unique_ptr<classify::classifier> scorer;
+  };
+  thread_local cached mine;
+  if (!rt.model) {
+    return nullptr;
+  }
+  if (mine.model != rt.model) {
+    mime::limits limits;
+    limits.max_message_bytes = static_cast<std::size_t>(rt.settings.server.max_message_bytes);
+    mine.scorer.reset();
+    mine.model = rt.model;
+    mine.scorer = std::make_unique<classify::classifier>(*mine.model, limits);
+  }
+  return mine.scorer.get();
+}
+
+void service::record_decision(store::decision_record d) {
+  std::lock_guard lock(_queue_mutex);
+  _decisions.push_back(std::move(d));
+}
+
+void service::record_held(std::string subscriber, std::string queue_id, std::int64_t at_ms) {
+  std::lock_guard lock(_queue_mutex);
+  _held.push_back(held_entry{std::move(subscriber), std::move(queue_id), at_ms});
+}
+
+void service::flush_to_store(std::int64_t now_ms, bool snapshot_states) {
+  std::vector<store::decision_record> decisions;
+  std::vector<held_entry> held;
+  {
+    std::lock_guard lock(_queue_mutex);
+    decisions.swap(_decisions);
+    held.swap(_held);
+  }
+  if (!decisions.empty()) {
+    if (auto r = _store->append_decisions(decisions); !r) {
+      _metrics.store_errors.add();
+      telemetry::log(severity::error, "store_error",
+                     {{"what", "append_decisions"}, {"records", decisions.size()}, {"error", r.error().message}});
+    }
+  }
+  for (const held_entry& h : held) {
+    if (auto r = _store->record_held(h.subscriber, h.queue_id, h.at_ms); !r) {
+      _metrics.store_errors.add();
+      telemetry::log(severity::error, "store_error",
+                     {{"what", "record_held"}, {"queue", h.queue_id}, {"error", r.error().message}});
+    }
+  }
+  if (!snapshot_states) {
+    return;
+  }
+  std::vector<behavior::snapshot_record> changes = _engine.collect_changes();
+  if (!changes.empty()) {
+    std::vector<store::state_record> records;
+    records.reserve(changes.size());
+    for (auto& c : changes) {
+      records.push_back(store::state_record{std::move(c.subscriber), std::move(c.blob), now_ms});
+    }
+    if (auto r = _store->save_states(records); !r) {
+      _metrics.store_errors.add();
+      telemetry::log(severity::error, "store_error",
+                     {{"what", "save_states"}, {"records", records.size()}, {"error", r.error().message}});
+    }
+  }
+  const auto expired = _engine.expire(now_ms);
+  if (!expired.empty()) {
+    // Expired subscribers' snapshots age out with them: the engine forgot them after the same idle time.
+    const auto& s = current()->settings;
+    if (auto r = _store->delete_states_older_than(now_ms - s.engine.expire_idle_ms); !r) {
+      _metrics.store_errors.add();
+    }
+  }
+  const auto& s = current()->settings;
+  if (auto r = _store->delete_decisions_older_than(now_ms - s.store.decision_retention_ms); !r) {
+    _metrics.store_errors.add();
+  }
+  _metrics.subscribers.set(static_cast<std::int64_t>(_engine.size()));
+}
+
+result<std::size_t> service::restore_states() {
+  std::size_t restored = 0;
+  std::size_t rejected = 0;
+  auto scanned = _store->scan_states([&](const store::state_record& r) {
+    if (_engine.restore(r.subscriber, r.blob)) {
+      ++restored;
+    } else {
+      ++rejected;
+    }
+  });
+  if (!scanned) {
+    return scanned.error();
+  }
+  if (rejected > 0) {
+    telemetry::log(severity::warning, "restore_rejected", {{"records", rejected}});
+  }
+  _metrics.subscribers.set(static_cast<std::int64_t>(_engine.size()));
+  return restored;
+}
+
+void service::start_snapshot_thread() {
+  _snapshot_thread = std::thread([this] {
+    // Decisions and held ids are flushed every second (they are what an operator looks for first);
+    // subscriber states every `store.snapshot_interval`.
+    auto next_snapshot = std::chrono::steady_clock::now();
+    std::unique_lock lock(_snapshot_mutex);
+    while (!_snapshot_stop) {
+      _snapshot_wake.wait_for(lock, std::chrono::seconds(1), [this] { return _snapshot_stop; });
+      if (_snapshot_stop) {
+        break;
+      }
+      lock.unlock();
+      const auto now = std::chrono::steady_clock::now();
+      const bool states = now >= next_snapshot;
+      if (states) {
+        next_snapshot = now + std::chrono::milliseconds(current()->settings.store.snapshot_interval_ms);
+      }
+      flush_to_store(now_ms(), states);
+      lock.lock();
+    }
+  });
+}
+
+void service::stop_snapshot_thread() {
+  {
+    std::lock_guard lock(_snapshot_mutex);
+    _snapshot_stop = true;
+  }
+  _snapshot_wake.notify_all();
+  if (_snapshot_thread.joinable()) {
+    _snapshot_thread.join();
+  }
+}
+
+std::list<std::weak_ptr<drainable>>::iterator service::enlist(std::weak_ptr<drainable> c) {
+  _metrics.connections.add(1);
+  return _connections.insert(_connections.end(), std::move(c));
+}
+
+void service::delist(std::list<std::weak_ptr<drainable>>::iterator it) {
+  _metrics.connections.add(-1);
+  _connections.erase(it);
+}
+
+void service::drain_all() {
+  _draining.store(true);
+  // drain() may delist synchronously: walk a copy.
+  std::vector<std::shared_ptr<drainable>> live;
+  for (auto& w : _connections) {
+    if (auto c = w.lock()) {
+      live.push_back(std::move(c));
+    }
+  }
+  for (auto& c : live) {
+    c->drain();
+  }
+}
+
+}  // namespace pw::server

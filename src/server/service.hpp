@@ -1,0 +1,141 @@
+// server/service.hpp (private) — the state every connection of the daemon shares.
+//
+// `service` holds the running configuration (swapped atomically on reload), the behaviour engine,
+// the decider, the store queues and the metrics. Connections hold a reference; the daemon destroys
+// the service only after the event loop and the worker pool have stopped.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "behavior/engine.hpp"
+#include "classify/classifier.hpp"
+#include "classify/model.hpp"
+#include "config/config.hpp"
+#include "identity/directory.hpp"
+#include "relay/decider.hpp"
+#include "store/state_store.hpp"
+#include "telemetry/registry.hpp"
+
+namespace pw::server {
+
+// What a reload replaces as a whole.
+struct runtime {
+  config::settings settings;
+  std::shared_ptr<const identity::directory> directory;
+  std::shared_ptr<const classify::model> model;  // null: content-blind
+};
+
+// Builds a runtime from loaded settings: reads the subscriber table and the model.
+result<std::shared_ptr<const runtime>> build_runtime(config::settings s);
+
+struct service_metrics {
+  explicit service_metrics(telemetry::registry& r);
+  telemetry::counter& messages;
+  telemetry::counter* verdicts[4];  // by behavior::action
+  telemetry::counter& rcpt_checks;
+  telemetry::counter& fallback_deadline;
+  telemetry::counter& fallback_error;
+  telemetry::counter& late_verdicts;
+  telemetry::counter& milter_protocol_errors;
+  telemetry::counter& policy_protocol_errors;
+  telemetry::counter& identity_failures;
+  telemetry::counter& store_errors;
+  telemetry::counter& reloads;
+  telemetry::counter& reload_failures;
+  telemetry::gauge& connections;
+  telemetry::gauge& subscribers;
+  telemetry::histogram& eom_latency;
+  telemetry::histogram& score_latency;
+  telemetry::histogram& rcpt_latency;
+  telemetry::histogram& policy_latency;
+};
+
+// A connection the drain can ask to finish.
+class drainable {
+ public:
+  virtual ~drainable() = default;
+  virtual void drain() = 0;  // on the loop thread: close when idle, or after the answer in flight
+};
+
+class service {
+ public:
+  service(boost::asio::io_context& loop, std::shared_ptr<const runtime> initial,
+          std::unique_ptr<store::state_store> store, std::string config_path);
+  ~service();
+
+  boost::asio::io_context& loop() { return _loop; }
+  boost::asio::thread_pool& workers() { return _workers; }
+  std::shared_ptr<const runtime> current() const { return std::atomic_load(&_runtime); }
+  void replace(std::shared_ptr<const runtime> next);
+  const std::string& config_path() const { return _config_path; }
+
+  behavior::engine& engine() { return _engine; }
+  const relay::decider& decider() const { return _decider; }
+  store::state_store& store() { return *_store; }
+  telemetry::registry& registry() { return _registry; }
+  service_metrics& metrics() { return _metrics; }
+
+  // The calling worker thread's classifier for the running model (rebuilt when a reload swapped the
+  // model); null in content-blind mode.
+  classify::classifier* thread_classifier(const runtime& rt);
+
+  // Queued for the snapshot thread (never written from the loop).
+  void record_decision(store::decision_record d);
+  void record_held(std::string subscriber, std::string queue_id, std::int64_t at_ms);
+  // Writes engine changes, queued decisions and held ids now (snapshot thread, and at shutdown).
+  void flush_to_store(std::int64_t now_ms, bool snapshot_states);
+  // Restores subscriber state from the store; returns how many subscribers were restored.
+  result<std::size_t> restore_states();
+  void start_snapshot_thread();
+  void stop_snapshot_thread();
+
+  // Connections register so the drain can reach them (loop thread only).
+  std::list<std::weak_ptr<drainable>>::iterator enlist(std::weak_ptr<drainable> c);
+  void delist(std::list<std::weak_ptr<drainable>>::iterator it);
+  void drain_all();
+  bool draining() const { return _draining.load(); }
+  std::size_t live_connections() const { return _connections.size(); }
+
+  static std::int64_t now_ms();
+
+ private:
+  boost::asio::io_context& _loop;
+  boost::asio::thread_pool _workers;
+  std::shared_ptr<const runtime> _runtime;
+  std::string _config_path;
+  behavior::engine _engine;
+  behavior::recipient_hasher _hasher;
+  relay::decider _decider;
+  std::unique_ptr<store::state_store> _store;
+  telemetry::registry _registry;
+  service_metrics _metrics;
+
+  std::mutex _queue_mutex;
+  std::vector<store::decision_record> _decisions;
+  struct held_entry {
+    std::string subscriber;
+    std::string queue_id;
+    std::int64_t at_ms;
+  };
+  std::vector<held_entry> _held;
+
+  std::mutex _snapshot_mutex;
+  std::condition_variable _snapshot_wake;
+  bool _snapshot_stop = false;
+  std::thread _snapshot_thread;
+
+  std::list<std::weak_ptr<drainable>> _connections;
+  std::atomic<bool> _draining{false};
+};
+
+}  // namespace pw::server

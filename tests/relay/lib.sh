@@ -1,0 +1,138 @@
+# Shared pieces of the relay integration tests: a private Postfix relay on loopback with Portwarden
+# as milter + policy service, relaying to smtp-sink. Source it; needs root, postfix, python3.
+# Ports (override with PW_PORT_BASE): smtpd +25, submission +87, sink +26, policy +40, milter +50, http +80.
+PORT_BASE=${PW_PORT_BASE:-12000}
+SMTPD_PORT=$((PORT_BASE + 25)); SUB_PORT=$((PORT_BASE + 87)); SINK_PORT=$((PORT_BASE + 26))
+POLICY_PORT=$((PORT_BASE + 40)); MILTER_PORT=$((PORT_BASE + 50)); HTTP_PORT=$((PORT_BASE + 80))
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PIDS=()
+pass=0; fail=0
+ok()  { echo "PASS: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+wait_port() {  # wait_port PORT [tries]: until something listens
+  for _ in $(seq "${2:-200}"); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
+  echo "port $1 never opened"; return 1
+}
+wait_port_closed() {
+  for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null || return 0; sleep 0.05; done
+  return 1
+}
+require_free_ports() {
+  for p in "$@"; do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then echo "port $p is in use; set PW_PORT_BASE"; exit 1; fi
+  done
+}
+
+# pf_instance DIR: writes main.cf/master.cf for a private relay (see ../shared/recipes/postfix.md).
+pf_instance() {
+  local d=$1
+  mkdir -p "$d/etc" "$d/queue" "$d/data" "$d/sink"
+  chown root:root "$d" "$d/etc" "$d/queue"; chmod 755 "$d" "$d/etc" "$d/queue"
+  chown postfix:postfix "$d/data" "$d/sink"; chmod 700 "$d/data"
+  cat > "$d/etc/main.cf" <<CF
+compatibility_level = 3.6
+config_directory = $d/etc
+queue_directory = $d/queue
+data_directory = $d/data
+myhostname = pf-test.localdomain
+mydomain = localdomain
+myorigin = \$myhostname
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks_style = host
+mynetworks = 127.0.0.0/8
+relay_domains =
+relayhost = [127.0.0.1]:$SINK_PORT
+smtp_host_lookup = native
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+biff = no
+append_dot_mydomain = no
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT, permit_mynetworks, reject_unauth_destination
+smtpd_policy_service_timeout = 10s
+smtpd_milters = inet:127.0.0.1:$MILTER_PORT
+non_smtpd_milters =
+milter_protocol = 6
+milter_default_action = tempfail
+milter_connect_timeout = 5s
+milter_command_timeout = 10s
+milter_content_timeout = 30s
+queue_run_delay = 10s
+minimal_backoff_time = 10s
+maximal_backoff_time = 30s
+maximal_queue_lifetime = 1h
+bounce_queue_lifetime = 1h
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+default_process_limit = 100
+CF
+  cat > "$d/etc/master.cf" <<CF
+127.0.0.1:$SMTPD_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
+  chmod 644 "$d/etc/main.cf" "$d/etc/master.cf"
+  postfix -c "$d/etc" check
+}
+
+start_sink() {  # start_sink DIR: smtp-sink dumping every message into DIR/sink
+  smtp-sink -u postfix -4 -d "$1/sink/%H%M%S." 127.0.0.1:"$SINK_PORT" 256 > "$1/sink.out" 2>&1 &
+  PIDS+=($!)
+  wait_port "$SINK_PORT"
+}
+
+sent_count() { grep -c 'status=sent' "$1/maillog" 2>/dev/null || true; }
+wait_sent() {  # wait_sent DIR N [seconds]: until the maillog shows >= N deliveries
+  local limit=$(( ${3:-60} * 10 ))
+  for _ in $(seq "$limit"); do [ "$(sent_count "$1")" -ge "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+held_count() { postqueue -c "$1/etc" -j 2>/dev/null | grep -c '"queue_name": *"hold"' || true; }
+queue_empty() { [ -z "$(postqueue -c "$1/etc" -j 2>/dev/null)" ]; }
+sink_files() { find "$1/sink" -type f | wc -l; }
+
+http_get() { curl -fsS --max-time 10 "http://127.0.0.1:$HTTP_PORT$1"; }
+metric() {  # metric NAME_WITH_LABELS: its value in /metrics (0 when absent)
+  http_get /metrics | awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
+}
+json_field() { python3 -c 'import sys, json; d = json.load(sys.stdin); print(eval("d" + sys.argv[1]))' "$1"; }
+
+cleanup_all() {
+  local d=$1
+  postfix -c "$d/etc" stop > /dev/null 2>&1 || true
+  for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+  for p in "${PIDS[@]}"; do for _ in $(seq 50); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done; done
+  for _ in $(seq 50); do
+    [ -e "$d/queue/pid/master.pid" ] && pgrep -F "$d/queue/pid/master.pid" > /dev/null 2>&1 || break
+    sleep 0.1
+  done
+}
