@@ -1,5 +1,7 @@
 // Tests for src/config: every option type, error reporting (all errors, with positions and
 // suggestions), listener and duration syntax, the example file, the defaults and docs/CONFIG.md.
+#include "config/config.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,8 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "config/config.hpp"
-
 namespace pw::config {
 namespace {
 
@@ -27,8 +27,8 @@ class temp_dir {
  public:
   temp_dir() {
     static std::atomic<int> counter{0};
-    _path = fs::temp_directory_path() /
-            ("pw_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    _path =
+        fs::temp_directory_path() / ("pw_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::remove_all(_path);
     fs::create_directories(_path);
   }
@@ -173,8 +173,9 @@ TEST(Config, ManyErrorsAreReportedTogetherAtTheirPositions) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, errc::invalid_config);
   const std::vector<std::string> expected{
-      path + ":3:10: server.milter: 'inet:localhost:10050' has no IP address (host names are not resolved for "
-             "listening) (expected \"inet:ADDRESS:PORT\", \"inet:[IPv6]:PORT\", \"unix:/path\" or \"\" to disable)",
+      path +
+          ":3:10: server.milter: 'inet:localhost:10050' has no IP address (host names are not resolved for "
+          "listening) (expected \"inet:ADDRESS:PORT\", \"inet:[IPv6]:PORT\", \"unix:/path\" or \"\" to disable)",
       path + ":4:18: server.worker_threads: 0 is out of range (1 to 256)",
       path + ":5:20: server.verdict_deadline: '30' has no unit (use ms, s, m, h or d)",
       path + ":6:12: server.fallback: 'tag' is not one of accept, tempfail",
@@ -222,8 +223,7 @@ TEST(Config, WrongTypesAndRangesAreErrors) {
             std::vector<std::string>{"t.toml:2:20: server.verdict_deadline: expected a duration string such as "
                                      "\"30s\", found an integer"});
   EXPECT_EQ(errors_of("[server]\nverdict_deadline = \"1h\"\n"),
-            std::vector<std::string>{
-                "t.toml:2:20: server.verdict_deadline: '1h' is out of range (10ms to 25s)"});
+            std::vector<std::string>{"t.toml:2:20: server.verdict_deadline: '1h' is out of range (10ms to 25s)"});
   EXPECT_EQ(errors_of("[engine]\nhysteresis = 1.5\n"),
             std::vector<std::string>{"t.toml:2:14: engine.hysteresis: 1.5 is out of range (0.0 to 1.0)"});
   EXPECT_EQ(errors_of("[engine]\nhysteresis = nan\n"),
@@ -237,8 +237,8 @@ TEST(Config, WrongTypesAndRangesAreErrors) {
 }
 
 TEST(Config, PlansReplaceTheBuiltInOnesAndAreChecked) {
-  const auto loaded = load_ok(
-      "[engine]\ndefault_plan = \"solo\"\n[[engine.plans]]\nname = \"solo\"\nceiling = \"watch\"\n");
+  const auto loaded =
+      load_ok("[engine]\ndefault_plan = \"solo\"\n[[engine.plans]]\nname = \"solo\"\nceiling = \"watch\"\n");
   ASSERT_EQ(loaded.values.engine.plans.size(), 1U);
   EXPECT_EQ(loaded.values.engine.plans[0].ceiling, behavior::level::watch);
 
@@ -266,12 +266,11 @@ TEST(Config, SubscriberEntriesAreCheckedOneByOne) {
 
   EXPECT_EQ(errors_of("[[subscribers.entry]]\ncidr = \"10.0.0.0/8\"\nlogin = \"x\"\nid = \"a\"\n"),
             std::vector<std::string>{"t.toml:1:1: subscribers.entry[1]: give exactly one of 'cidr' and 'login'"});
-  EXPECT_EQ(errors_of("[[subscribers.entry]]\nlogin = \"10.0.0.1\"\nid = \"a\"\n"),
-            std::vector<std::string>{
-                "t.toml:2:9: subscribers.entry[1].login: '10.0.0.1' looks like an address; use 'cidr'"});
+  EXPECT_EQ(
+      errors_of("[[subscribers.entry]]\nlogin = \"10.0.0.1\"\nid = \"a\"\n"),
+      std::vector<std::string>{"t.toml:2:9: subscribers.entry[1].login: '10.0.0.1' looks like an address; use 'cidr'"});
   EXPECT_EQ(errors_of("[[subscribers.entry]]\ncidr = \"mailhost\"\nid = \"a\"\n"),
-            std::vector<std::string>{
-                "t.toml:2:8: subscribers.entry[1].cidr: 'mailhost' is not an address or network"});
+            std::vector<std::string>{"t.toml:2:8: subscribers.entry[1].cidr: 'mailhost' is not an address or network"});
   EXPECT_EQ(errors_of("[[subscribers.entry]]\ncidr = \"10.0.0.0/8\"\nid = \"a\"\nplan = \"gold\"\n"),
             std::vector<std::string>{"t.toml:1:1: subscribers.entry[1].plan: 'gold' is not one of engine.plans"});
   EXPECT_EQ(errors_of("[[subscribers.entry]]\ncidr = \"10.0.0.0/8\"\n"),
@@ -334,8 +333,8 @@ TEST(Config, Durations) {
   EXPECT_EQ(*parse_duration_ms("2h"), 7'200'000);
   EXPECT_EQ(*parse_duration_ms("7d"), 604'800'000);
   EXPECT_EQ(*parse_duration_ms("0s"), 0);
-  for (const char* text : {"30", "s", "", "1.5s", "-1s", "10 s", " 10s", "1w", "10S", "1h30m", "99999999999999999999d",
-                           "106751991168d"}) {
+  for (const char* text :
+       {"30", "s", "", "1.5s", "-1s", "10 s", " 10s", "1w", "10S", "1h30m", "99999999999999999999d", "106751991168d"}) {
     auto got = parse_duration_ms(text);
     EXPECT_FALSE(got.has_value()) << text;
   }
@@ -376,7 +375,8 @@ TEST(Config, SecretFileMustExistBeLongEnoughAndIsWarnedWhenWorldReadable) {
 TEST(Config, ConfiguredFilesMustExist) {
   const auto errors = errors_of("[subscribers]\nfile = \"/nonexistent/subscribers\"\n[classifier]\nmodel = \"/\"\n");
   ASSERT_EQ(errors.size(), 2U);
-  EXPECT_EQ(errors[0], "t.toml:2:1: subscribers.file: cannot use '/nonexistent/subscribers': No such file or directory");
+  EXPECT_EQ(errors[0],
+            "t.toml:2:1: subscribers.file: cannot use '/nonexistent/subscribers': No such file or directory");
   EXPECT_EQ(errors[1], "t.toml:4:1: classifier.model: '/' is not a regular file");
 }
 
@@ -427,9 +427,9 @@ TEST(Config, ConfigReferenceIsUpToDate) {
 
 TEST(Config, DescriptionListsEveryOptionWithTypeAndDefault) {
   const std::string d = describe_options();
-  for (const char* name : {"`server.milter`", "`server.fallback`", "`engine.plans`", "`engine.plans[].hold_at`",
-                           "`subscribers.entry[].cidr`", "`store.snapshot_interval`", "`privacy.secret_file`",
-                           "`log.level`"}) {
+  for (const char* name :
+       {"`server.milter`", "`server.fallback`", "`engine.plans`", "`engine.plans[].hold_at`",
+        "`subscribers.entry[].cidr`", "`store.snapshot_interval`", "`privacy.secret_file`", "`log.level`"}) {
     EXPECT_NE(d.find(name), std::string::npos) << name;
   }
   EXPECT_NE(d.find("default `\"inet:127.0.0.1:10050\"`"), std::string::npos);

@@ -29,8 +29,8 @@ class temp_dir {
  public:
   temp_dir() {
     static std::atomic<int> counter{0};
-    _path = fs::temp_directory_path() /
-            ("pw_store_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    _path =
+        fs::temp_directory_path() / ("pw_store_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::remove_all(_path);
     fs::create_directories(_path);
   }
@@ -82,8 +82,14 @@ std::string sql_on_file(const std::string& path, const std::string& sql) {
 }
 
 decision_record decision(std::int64_t at, std::string subscriber, std::string action) {
-  return decision_record{at, std::move(subscriber), "4QxYz1", std::move(action), "watch", 0.62,
-                         "41 messages to 37 new domains in 10 min; own baseline 3/day", false};
+  return decision_record{at,
+                         std::move(subscriber),
+                         "4QxYz1",
+                         std::move(action),
+                         "watch",
+                         0.62,
+                         "41 messages to 37 new domains in 10 min; own baseline 3/day",
+                         false};
 }
 
 TEST(SqliteStore, StateRoundTripKeepsEveryByte) {
@@ -147,8 +153,8 @@ TEST(SqliteStore, ScanVisitsEveryRecordAndDeleteByAge) {
 
 TEST(SqliteStore, DecisionLogNewestFirstPerSubscriberWithLimitAndPruning) {
   auto store = open_or_die(":memory:");
-  std::vector<decision_record> in{decision(100, "a", "accept"), decision(300, "a", "defer"),
-                                  decision(200, "b", "tag"), decision(300, "a", "hold")};
+  std::vector<decision_record> in{decision(100, "a", "accept"), decision(300, "a", "defer"), decision(200, "b", "tag"),
+                                  decision(300, "a", "hold")};
   in[1].observe_only = true;
   ASSERT_TRUE(store->append_decisions(in));
   auto recent = store->recent_decisions("a", 10);
@@ -353,9 +359,9 @@ TEST(SqliteStore, HundredThousandStatesSaveInOneTransaction) {
   std::vector<state_record> batch;
   batch.reserve(n);
   for (int i = 0; i < n; ++i) {
-    batch.push_back({"ip:10." + std::to_string(i / 65536) + "." + std::to_string((i / 256) % 256) + "." +
-                         std::to_string(i % 256),
-                     std::vector<std::byte>(200, static_cast<std::byte>(i)), i});
+    batch.push_back(
+        {"ip:10." + std::to_string(i / 65536) + "." + std::to_string((i / 256) % 256) + "." + std::to_string(i % 256),
+         std::vector<std::byte>(200, static_cast<std::byte>(i)), i});
   }
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(store->save_states(batch));
@@ -378,8 +384,8 @@ TEST(SqliteStore, PrivacySchemaHasNoContentColumnsAndFileHoldsNoContent) {
   const std::string path = dir / "privacy.db";
   auto store = open_or_die(path);
 
-  const std::set<std::string> allowed{"subscriber", "blob",   "updated_ms", "id",           "at_ms",
-                                      "queue_id",   "action", "level",      "suspicion",    "reasons",
+  const std::set<std::string> allowed{"subscriber",   "blob",    "updated_ms", "id",        "at_ms",
+                                      "queue_id",     "action",  "level",      "suspicion", "reasons",
                                       "observe_only", "held_ms", "released_ms"};
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +18,6 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 #include <tuple>
 #include <utility>
 
@@ -106,7 +106,7 @@ class diagnostics {
 struct read_context {
   diagnostics& diag;
   const std::string& base_dir;
-  std::map<std::string, position> places;  // where each key that was present starts (dotted name)
+  std::map<std::string, position> places;                       // where each key that was present starts (dotted name)
   std::map<std::string, std::vector<position>> element_places;  // [[array]] element tables, in order
 };
 
@@ -220,8 +220,8 @@ struct real_codec {
     }
     const double v = n.value<double>().value_or(0.0);
     if (!std::isfinite(v) || v < min || v > max) {
-      ctx.diag.error(position_of(n.source()), name + ": " + toml_number(v) + " is out of range (" +
-                                                  toml_number(min) + " to " + toml_number(max) + ")");
+      ctx.diag.error(position_of(n.source()), name + ": " + toml_number(v) + " is out of range (" + toml_number(min) +
+                                                  " to " + toml_number(max) + ")");
       return std::nullopt;
     }
     return v;
@@ -363,8 +363,8 @@ struct window_numbers_codec {
       if (a == nullptr) {
         wrong_type(ctx, n, name, "an array of 4 numbers");
       } else {
-        ctx.diag.error(position_of(n.source()), name + ": expected 4 numbers (1 min, 10 min, 1 h, 24 h), found " +
-                                                    std::to_string(a->size()));
+        ctx.diag.error(position_of(n.source()),
+                       name + ": expected 4 numbers (1 min, 10 min, 1 h, 24 h), found " + std::to_string(a->size()));
       }
       return std::nullopt;
     }
@@ -592,9 +592,7 @@ option<S> table_array(std::string key, const registry<T>* element_registry, Acce
     }
     access(s) = std::move(elements);
   };
-  o.show = [describe_default, access](const S& s) -> std::optional<std::string> {
-    return describe_default(access(s));
-  };
+  o.show = [describe_default, access](const S& s) -> std::optional<std::string> { return describe_default(access(s)); };
   o.write_elements = [element_registry, access](const S& s, const std::string& name, std::string& out) {
     for (const T& element : access(s)) {
       out += "\n[[" + name + "]]\n";
@@ -626,7 +624,8 @@ option<S> table_array(std::string key, const registry<T>* element_registry, Acce
 // Subscriber-table keys that identity::cidr_directory treats as addresses; any other key is a login.
 bool looks_like_address(std::string_view key) {
   return key.find_first_of("/:") != std::string_view::npos ||
-         (!key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }));
+         (!key.empty() &&
+          std::all_of(key.begin(), key.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }));
 }
 
 const enum_codec<behavior::level>& level_codec() {
@@ -652,45 +651,56 @@ const registry<behavior::plan_settings>& plan_registry() {
     const real_codec per_day{0.0, 1e9};
     const real_codec weight{0.0, 100.0};
     r.options = {
-        required(make_option<P>("name", string_codec{true}, [](auto& p) -> auto& { return p.name; },
-                                "The plan's name, as subscriber entries and engine.default_plan refer to it.")),
-        make_option<P>("ceiling", level_codec(), [](auto& p) -> auto& { return p.ceiling; },
-                       "The highest level the engine may reach on its own for this plan (e.g. \"throttle\" for "
-                       "customers who must never be held automatically)."),
-        make_option<P>("watch_at", threshold, [](auto& p) -> auto& { return p.watch_at; },
-                       "Suspicion at which a subscriber enters watch: its mail is tagged with X-Portwarden "
-                       "headers."),
-        make_option<P>("throttle_at", threshold, [](auto& p) -> auto& { return p.throttle_at; },
-                       "Suspicion at which a subscriber is throttled: mail beyond "
-                       "throttle_messages_per_hour is deferred (4xx); the sender's MTA retries, nothing is lost."),
-        make_option<P>("hold_at", threshold, [](auto& p) -> auto& { return p.hold_at; },
-                       "Suspicion at which each further message goes to Postfix's hold queue, releasable."),
-        make_option<P>("prior_messages_per_day", per_day, [](auto& p) -> auto& { return p.prior_messages_per_day; },
-                       "Baseline messages per day assumed for a new subscriber until its own is learnt."),
-        make_option<P>("prior_recipients_per_day", per_day,
-                       [](auto& p) -> auto& { return p.prior_recipients_per_day; },
-                       "Baseline recipients per day assumed for a new subscriber until its own is learnt."),
-        make_option<P>("baseline_alpha", real_codec{0.0, 1.0}, [](auto& p) -> auto& { return p.baseline_alpha; },
-                       "How fast the baseline follows each active day's volume (EWMA weight of the new day)."),
-        make_option<P>("floor_messages", window_numbers_codec{0.0, 1e9},
-                       [](auto& p) -> auto& { return p.floor_messages; },
-                       "Messages always allowed per window before volume counts as excess, whatever the "
-                       "baseline."),
-        make_option<P>("floor_recipients", window_numbers_codec{0.0, 1e9},
-                       [](auto& p) -> auto& { return p.floor_recipients; },
-                       "Recipients always allowed per window before volume counts as excess."),
-        make_option<P>("burst_factor", window_numbers_codec{0.0, 1e6}, [](auto& p) -> auto& { return p.burst_factor; },
-                       "Allowance per window on top of the floor, as a multiple of the baseline's share of that "
-                       "window."),
-        make_option<P>("novelty_weight", weight, [](auto& p) -> auto& { return p.novelty_weight; },
-                       "How much a high share of never-seen recipients and domains amplifies a volume excess."),
-        make_option<P>("content_weight", weight, [](auto& p) -> auto& { return p.content_weight; },
-                       "How much the classifier's mean spam probability (above 0.5) amplifies a volume excess."),
-        make_option<P>("churn_weight", weight, [](auto& p) -> auto& { return p.churn_weight; },
-                       "Suspicion added per doubling of envelope-sender or HELO changes per hour beyond 2."),
-        make_option<P>("throttle_messages_per_hour", per_day,
-                       [](auto& p) -> auto& { return p.throttle_messages_per_hour; },
-                       "While throttled, messages per hour accepted before further ones are deferred."),
+        required(make_option<P>(
+            "name", string_codec{true}, [](auto& p) -> auto& { return p.name; },
+            "The plan's name, as subscriber entries and engine.default_plan refer to it.")),
+        make_option<P>(
+            "ceiling", level_codec(), [](auto& p) -> auto& { return p.ceiling; },
+            "The highest level the engine may reach on its own for this plan (e.g. \"throttle\" for "
+            "customers who must never be held automatically)."),
+        make_option<P>(
+            "watch_at", threshold, [](auto& p) -> auto& { return p.watch_at; },
+            "Suspicion at which a subscriber enters watch: its mail is tagged with X-Portwarden "
+            "headers."),
+        make_option<P>(
+            "throttle_at", threshold, [](auto& p) -> auto& { return p.throttle_at; },
+            "Suspicion at which a subscriber is throttled: mail beyond "
+            "throttle_messages_per_hour is deferred (4xx); the sender's MTA retries, nothing is lost."),
+        make_option<P>(
+            "hold_at", threshold, [](auto& p) -> auto& { return p.hold_at; },
+            "Suspicion at which each further message goes to Postfix's hold queue, releasable."),
+        make_option<P>(
+            "prior_messages_per_day", per_day, [](auto& p) -> auto& { return p.prior_messages_per_day; },
+            "Baseline messages per day assumed for a new subscriber until its own is learnt."),
+        make_option<P>(
+            "prior_recipients_per_day", per_day, [](auto& p) -> auto& { return p.prior_recipients_per_day; },
+            "Baseline recipients per day assumed for a new subscriber until its own is learnt."),
+        make_option<P>(
+            "baseline_alpha", real_codec{0.0, 1.0}, [](auto& p) -> auto& { return p.baseline_alpha; },
+            "How fast the baseline follows each active day's volume (EWMA weight of the new day)."),
+        make_option<P>(
+            "floor_messages", window_numbers_codec{0.0, 1e9}, [](auto& p) -> auto& { return p.floor_messages; },
+            "Messages always allowed per window before volume counts as excess, whatever the "
+            "baseline."),
+        make_option<P>(
+            "floor_recipients", window_numbers_codec{0.0, 1e9}, [](auto& p) -> auto& { return p.floor_recipients; },
+            "Recipients always allowed per window before volume counts as excess."),
+        make_option<P>(
+            "burst_factor", window_numbers_codec{0.0, 1e6}, [](auto& p) -> auto& { return p.burst_factor; },
+            "Allowance per window on top of the floor, as a multiple of the baseline's share of that "
+            "window."),
+        make_option<P>(
+            "novelty_weight", weight, [](auto& p) -> auto& { return p.novelty_weight; },
+            "How much a high share of never-seen recipients and domains amplifies a volume excess."),
+        make_option<P>(
+            "content_weight", weight, [](auto& p) -> auto& { return p.content_weight; },
+            "How much the classifier's mean spam probability (above 0.5) amplifies a volume excess."),
+        make_option<P>(
+            "churn_weight", weight, [](auto& p) -> auto& { return p.churn_weight; },
+            "Suspicion added per doubling of envelope-sender or HELO changes per hour beyond 2."),
+        make_option<P>(
+            "throttle_messages_per_hour", per_day, [](auto& p) -> auto& { return p.throttle_messages_per_hour; },
+            "While throttled, messages per hour accepted before further ones are deferred."),
     };
     return r;
   }();
@@ -702,19 +712,24 @@ const registry<identity::directory_entry>& entry_registry() {
   static const registry<E> reg = [] {
     registry<E> r;
     r.options = {
-        make_option<E>("cidr", string_codec{true}, [](auto& e) -> auto& { return e.key; },
-                       "Client network (\"192.0.2.0/24\", \"2001:db8::/48\") or one address. Give cidr or login, "
-                       "not both.",
-                       [](const E& e) { return looks_like_address(e.key); }),
-        make_option<E>("login", string_codec{true}, [](auto& e) -> auto& { return e.key; },
-                       "SASL login name (Postfix's sasl_username).",
-                       [](const E& e) { return !e.key.empty() && !looks_like_address(e.key); }),
-        required(make_option<E>("id", string_codec{true}, [](auto& e) -> auto& { return e.id; },
-                                "Subscriber id used in logs, the store and the API.")),
-        make_option<E>("plan", string_codec{}, [](auto& e) -> auto& { return e.plan; },
-                       "Plan name (one of engine.plans); \"\" = engine.default_plan."),
-        make_option<E>("contact", string_codec{}, [](auto& e) -> auto& { return e.contact; },
-                       "Where the operator reaches the customer; never logged."),
+        make_option<E>(
+            "cidr", string_codec{true}, [](auto& e) -> auto& { return e.key; },
+            "Client network (\"192.0.2.0/24\", \"2001:db8::/48\") or one address. Give cidr or login, "
+            "not both.",
+            [](const E& e) { return looks_like_address(e.key); }),
+        make_option<E>(
+            "login", string_codec{true}, [](auto& e) -> auto& { return e.key; },
+            "SASL login name (Postfix's sasl_username).",
+            [](const E& e) { return !e.key.empty() && !looks_like_address(e.key); }),
+        required(make_option<E>(
+            "id", string_codec{true}, [](auto& e) -> auto& { return e.id; },
+            "Subscriber id used in logs, the store and the API.")),
+        make_option<E>(
+            "plan", string_codec{}, [](auto& e) -> auto& { return e.plan; },
+            "Plan name (one of engine.plans); \"\" = engine.default_plan."),
+        make_option<E>(
+            "contact", string_codec{}, [](auto& e) -> auto& { return e.contact; },
+            "Where the operator reaches the customer; never logged."),
     };
     r.finish = [](E& e, const toml::table& t, const std::string& name, read_context& ctx) {
       const bool has_cidr = t.contains("cidr");
@@ -752,98 +767,113 @@ const registry<settings>& settings_registry() {
     };
     const duration_codec engine_time{60'000, 3650LL * 24 * 3600 * 1000};
     r.options = {
-        make_option<settings>("server.milter", listener_codec{}, [](auto& s) -> auto& { return s.server.milter; },
-                              "Where Postfix's smtpd_milters connects (milter protocol 6). \"\" disables it."),
-        make_option<settings>("server.policy", listener_codec{}, [](auto& s) -> auto& { return s.server.policy; },
-                              "Where Postfix's check_policy_service connects (policy delegation). \"\" disables "
-                              "it."),
-        make_option<settings>("server.http", listener_codec{}, [](auto& s) -> auto& { return s.server.http; },
-                              "Health, Prometheus metrics and the subscriber API. Keep it on loopback or a "
-                              "management network. \"\" disables it."),
-        make_option<settings>("server.user", string_codec{}, [](auto& s) -> auto& { return s.server.user; },
-                              "When started as root, drop to this user after binding the listeners and opening "
-                              "files. \"\" keeps the starting user."),
-        make_option<settings>("server.worker_threads", integer_codec<std::int64_t>{1, 256},
-                              [](auto& s) -> auto& { return s.server.worker_threads; },
-                              "Threads that compute verdicts (parsing, scoring); the network loop has its own."),
-        make_option<settings>("server.verdict_deadline", duration_codec{10, 25'000},
-                              [](auto& s) -> auto& { return s.server.verdict_deadline_ms; },
-                              "Time allowed for one verdict; past it the fallback applies, and is logged and "
-                              "counted. Keep it well inside Postfix's milter_command_timeout (default 30s)."),
-        make_option<settings>("server.fallback",
-                              enum_codec<fallback_action>{{fallback_action::accept, fallback_action::tempfail},
-                                                          fallback_action_name},
-                              [](auto& s) -> auto& { return s.server.fallback; },
-                              "The answer when a verdict misses its deadline or a backend fails: accept (mail "
-                              "flows unchecked) or tempfail (4xx: the sending MTA retries, nothing is lost)."),
-        make_option<settings>("server.drain_timeout", duration_codec{0, 600'000},
-                              [](auto& s) -> auto& { return s.server.drain_timeout_ms; },
-                              "On shutdown, how long sessions in flight may finish before connections close."),
-        make_option<settings>("server.max_message_bytes", integer_codec<std::int64_t>{4096, 1LL << 30},
-                              [](auto& s) -> auto& { return s.server.max_message_bytes; },
-                              "The most bytes of one message read for content scoring; the rest passes "
-                              "unscanned (the message itself is never cut)."),
+        make_option<settings>(
+            "server.milter", listener_codec{}, [](auto& s) -> auto& { return s.server.milter; },
+            "Where Postfix's smtpd_milters connects (milter protocol 6). \"\" disables it."),
+        make_option<settings>(
+            "server.policy", listener_codec{}, [](auto& s) -> auto& { return s.server.policy; },
+            "Where Postfix's check_policy_service connects (policy delegation). \"\" disables "
+            "it."),
+        make_option<settings>(
+            "server.http", listener_codec{}, [](auto& s) -> auto& { return s.server.http; },
+            "Health, Prometheus metrics and the subscriber API. Keep it on loopback or a "
+            "management network. \"\" disables it."),
+        make_option<settings>(
+            "server.user", string_codec{}, [](auto& s) -> auto& { return s.server.user; },
+            "When started as root, drop to this user after binding the listeners and opening "
+            "files. \"\" keeps the starting user."),
+        make_option<settings>(
+            "server.worker_threads", integer_codec<std::int64_t>{1, 256},
+            [](auto& s) -> auto& { return s.server.worker_threads; },
+            "Threads that compute verdicts (parsing, scoring); the network loop has its own."),
+        make_option<settings>(
+            "server.verdict_deadline", duration_codec{10, 25'000},
+            [](auto& s) -> auto& { return s.server.verdict_deadline_ms; },
+            "Time allowed for one verdict; past it the fallback applies, and is logged and "
+            "counted. Keep it well inside Postfix's milter_command_timeout (default 30s)."),
+        make_option<settings>(
+            "server.fallback",
+            enum_codec<fallback_action>{{fallback_action::accept, fallback_action::tempfail}, fallback_action_name},
+            [](auto& s) -> auto& { return s.server.fallback; },
+            "The answer when a verdict misses its deadline or a backend fails: accept (mail "
+            "flows unchecked) or tempfail (4xx: the sending MTA retries, nothing is lost)."),
+        make_option<settings>(
+            "server.drain_timeout", duration_codec{0, 600'000},
+            [](auto& s) -> auto& { return s.server.drain_timeout_ms; },
+            "On shutdown, how long sessions in flight may finish before connections close."),
+        make_option<settings>(
+            "server.max_message_bytes", integer_codec<std::int64_t>{4096, 1LL << 30},
+            [](auto& s) -> auto& { return s.server.max_message_bytes; },
+            "The most bytes of one message read for content scoring; the rest passes "
+            "unscanned (the message itself is never cut)."),
 
-        make_option<settings>("engine.observe_only", bool_codec{},
-                              [](auto& s) -> auto& { return s.engine.observe_only; },
-                              "Compute and log levels and intended actions but enforce nothing beyond tagging; "
-                              "for a first deployment."),
-        make_option<settings>("engine.hysteresis", real_codec{0.0, 1.0},
-                              [](auto& s) -> auto& { return s.engine.hysteresis; },
-                              "A level falls only after suspicion stayed below its threshold × this factor for "
-                              "engine.cool_down (strictly between 0 and 1)."),
-        make_option<settings>("engine.cool_down", duration_codec{0, 30LL * 24 * 3600 * 1000},
-                              [](auto& s) -> auto& { return s.engine.cool_down_ms; },
-                              "How long suspicion must stay low before a level falls one step."),
-        make_option<settings>("engine.hold_timeout", engine_time,
-                              [](auto& s) -> auto& { return s.engine.hold_timeout_ms; },
-                              "A hold that nobody releases ends after this (held mail stays in Postfix's hold "
-                              "queue until released there)."),
-        make_option<settings>("engine.grace", duration_codec{0, 3650LL * 24 * 3600 * 1000},
-                              [](auto& s) -> auto& { return s.engine.grace_ms; },
-                              "After a release, crossing the throttle threshold within this time goes straight "
-                              "to hold."),
-        make_option<settings>("engine.expire_idle", engine_time,
-                              [](auto& s) -> auto& { return s.engine.expire_idle_ms; },
-                              "Subscribers idle this long are forgotten, in memory and in the store."),
-        make_option<settings>("engine.shards", integer_codec<std::size_t>{1, 4096},
-                              [](auto& s) -> auto& { return s.engine.shards; },
-                              "Lock shards of the subscriber table; more shards, less contention between "
-                              "worker threads."),
-        make_option<settings>("engine.default_plan", string_codec{true},
-                              [](auto& s) -> auto& { return s.engine.default_plan; },
-                              "Plan of subscribers without one (unlisted logins and addresses); must name one of "
-                              "engine.plans."),
+        make_option<settings>(
+            "engine.observe_only", bool_codec{}, [](auto& s) -> auto& { return s.engine.observe_only; },
+            "Compute and log levels and intended actions but enforce nothing beyond tagging; "
+            "for a first deployment."),
+        make_option<settings>(
+            "engine.hysteresis", real_codec{0.0, 1.0}, [](auto& s) -> auto& { return s.engine.hysteresis; },
+            "A level falls only after suspicion stayed below its threshold × this factor for "
+            "engine.cool_down (strictly between 0 and 1)."),
+        make_option<settings>(
+            "engine.cool_down", duration_codec{0, 30LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.engine.cool_down_ms; },
+            "How long suspicion must stay low before a level falls one step."),
+        make_option<settings>(
+            "engine.hold_timeout", engine_time, [](auto& s) -> auto& { return s.engine.hold_timeout_ms; },
+            "A hold that nobody releases ends after this (held mail stays in Postfix's hold "
+            "queue until released there)."),
+        make_option<settings>(
+            "engine.grace", duration_codec{0, 3650LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.engine.grace_ms; },
+            "After a release, crossing the throttle threshold within this time goes straight "
+            "to hold."),
+        make_option<settings>(
+            "engine.expire_idle", engine_time, [](auto& s) -> auto& { return s.engine.expire_idle_ms; },
+            "Subscribers idle this long are forgotten, in memory and in the store."),
+        make_option<settings>(
+            "engine.shards", integer_codec<std::size_t>{1, 4096}, [](auto& s) -> auto& { return s.engine.shards; },
+            "Lock shards of the subscriber table; more shards, less contention between "
+            "worker threads."),
+        make_option<settings>(
+            "engine.default_plan", string_codec{true}, [](auto& s) -> auto& { return s.engine.default_plan; },
+            "Plan of subscribers without one (unlisted logins and addresses); must name one of "
+            "engine.plans."),
         table_array<settings, behavior::plan_settings>(
             "engine.plans", &plan_registry(), [](auto& s) -> auto& { return s.engine.plans; },
             "Response plans, e.g. one for residential and one for business customers. Listing any plan "
             "replaces the built-in ones; a key left out of a plan takes the default below.",
             plan_names),
 
-        make_option<settings>("classifier.model", path_codec{}, [](auto& s) -> auto& { return s.classifier.model; },
-                              "Model file written by `portwarden train`; \"\" = content-blind."),
+        make_option<settings>(
+            "classifier.model", path_codec{}, [](auto& s) -> auto& { return s.classifier.model; },
+            "Model file written by `portwarden train`; \"\" = content-blind."),
 
-        make_option<settings>("store.path", path_codec{}, [](auto& s) -> auto& { return s.store.path; },
-                              "SQLite database (WAL mode); its directory must exist and be writable by "
-                              "server.user."),
-        make_option<settings>("store.snapshot_interval", duration_codec{1000, 3'600'000},
-                              [](auto& s) -> auto& { return s.store.snapshot_interval_ms; },
-                              "How often changed subscriber state is written; a crash forgets at most this much "
-                              "behaviour."),
-        make_option<settings>("store.decision_retention", duration_codec{3'600'000, 3650LL * 24 * 3600 * 1000},
-                              [](auto& s) -> auto& { return s.store.decision_retention_ms; },
-                              "Decisions older than this are pruned from the log."),
+        make_option<settings>(
+            "store.path", path_codec{}, [](auto& s) -> auto& { return s.store.path; },
+            "SQLite database (WAL mode); its directory must exist and be writable by "
+            "server.user."),
+        make_option<settings>(
+            "store.snapshot_interval", duration_codec{1000, 3'600'000},
+            [](auto& s) -> auto& { return s.store.snapshot_interval_ms; },
+            "How often changed subscriber state is written; a crash forgets at most this much "
+            "behaviour."),
+        make_option<settings>(
+            "store.decision_retention", duration_codec{3'600'000, 3650LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.store.decision_retention_ms; },
+            "Decisions older than this are pruned from the log."),
 
-        make_option<settings>("privacy.secret_file", path_codec{},
-                              [](auto& s) -> auto& { return s.privacy.secret_file; },
-                              "File holding the hashing key: at least 16 random bytes, readable only by "
-                              "portwarden (e.g. `head -c 32 /dev/urandom > secret; chmod 600 secret`). \"\" uses a "
-                              "fixed built-in key, with which anyone reading the store can test a guessed "
-                              "address: set one."),
+        make_option<settings>(
+            "privacy.secret_file", path_codec{}, [](auto& s) -> auto& { return s.privacy.secret_file; },
+            "File holding the hashing key: at least 16 random bytes, readable only by "
+            "portwarden (e.g. `head -c 32 /dev/urandom > secret; chmod 600 secret`). \"\" uses a "
+            "fixed built-in key, with which anyone reading the store can test a guessed "
+            "address: set one."),
 
-        make_option<settings>("subscribers.file", path_codec{}, [](auto& s) -> auto& { return s.subscribers.file; },
-                              "Subscriber table, one `key<TAB>id<TAB>plan[<TAB>contact]` line each (key: CIDR, "
-                              "address or SASL login; `#` starts a comment). \"\" = none."),
+        make_option<settings>(
+            "subscribers.file", path_codec{}, [](auto& s) -> auto& { return s.subscribers.file; },
+            "Subscriber table, one `key<TAB>id<TAB>plan[<TAB>contact]` line each (key: CIDR, "
+            "address or SASL login; `#` starts a comment). \"\" = none."),
         table_array<settings, identity::directory_entry>(
             "subscribers.entry", &entry_registry(), [](auto& s) -> auto& { return s.subscribers.entries; },
             "Subscribers listed in this file, in addition to subscribers.file.",
@@ -851,11 +881,11 @@ const registry<settings>& settings_registry() {
               return std::to_string(v.size()) + (v.size() == 1 ? " entry" : " entries");
             }),
 
-        make_option<settings>("log.level",
-                              enum_codec<log_level>{{log_level::error, log_level::warning, log_level::info,
-                                                     log_level::debug},
-                                                    log_level_name},
-                              [](auto& s) -> auto& { return s.log.level; }, "The lowest severity written."),
+        make_option<settings>(
+            "log.level",
+            enum_codec<log_level>{{log_level::error, log_level::warning, log_level::info, log_level::debug},
+                                  log_level_name},
+            [](auto& s) -> auto& { return s.log.level; }, "The lowest severity written."),
     };
     return r;
   }();
@@ -938,8 +968,9 @@ constexpr std::int64_t min_secret_bytes = 16;
 void check_secret(const std::string& path, read_context& ctx) {
   const std::string name = "privacy.secret_file";
   if (path.empty()) {
-    ctx.diag.warning(place(ctx, name), name + " is not set: recipient hashes use a fixed built-in key, so "
-                                              "anyone who can read the store can test a guessed address");
+    ctx.diag.warning(place(ctx, name), name +
+                                           " is not set: recipient hashes use a fixed built-in key, so "
+                                           "anyone who can read the store can test a guessed address");
     return;
   }
   struct stat st {};
@@ -958,8 +989,8 @@ void check_secret(const std::string& path, read_context& ctx) {
 
 result<loaded_config> load_text(std::string_view text, std::string_view origin, const std::string& base_dir) {
   if (text.size() > max_config_bytes) {
-    return make_error(errc::invalid_config, std::string(origin) + ": larger than " +
-                                                std::to_string(max_config_bytes) + " bytes");
+    return make_error(errc::invalid_config,
+                      std::string(origin) + ": larger than " + std::to_string(max_config_bytes) + " bytes");
   }
   diagnostics diag;
   read_context ctx{diag, base_dir, {}, {}};
@@ -1102,7 +1133,8 @@ result<std::int64_t> parse_duration_ms(std::string_view text) {
   const std::string_view number = text.substr(0, digits);
   const std::string_view unit = text.substr(digits);
   if (number.empty()) {
-    return make_error(errc::invalid_config, quote_text(text) + " is not a duration (a whole number and a unit, e.g. \"30s\")");
+    return make_error(errc::invalid_config,
+                      quote_text(text) + " is not a duration (a whole number and a unit, e.g. \"30s\")");
   }
   std::int64_t scale = 0;
   if (unit == "ms") {
@@ -1116,8 +1148,9 @@ result<std::int64_t> parse_duration_ms(std::string_view text) {
   } else if (unit == "d") {
     scale = 86'400'000;
   } else {
-    return make_error(errc::invalid_config, quote_text(text) + (unit.empty() ? " has no unit" : " has an unknown unit") +
-                                                " (use ms, s, m, h or d)");
+    return make_error(
+        errc::invalid_config,
+        quote_text(text) + (unit.empty() ? " has no unit" : " has an unknown unit") + " (use ms, s, m, h or d)");
   }
   std::int64_t n = 0;
   const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);

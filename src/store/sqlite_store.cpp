@@ -176,12 +176,12 @@ result<std::int64_t> check_ownership(sqlite3* db, const std::string& path) {
       return objects.error();
     }
     if (*objects != 0 || *version != 0) {
-      return make_error(errc::corrupt, "store: '" + path +
-                                           "' is a SQLite database of another application; refusing to change it");
+      return make_error(errc::corrupt,
+                        "store: '" + path + "' is a SQLite database of another application; refusing to change it");
     }
   } else if (*app_id != portwarden_application_id) {
-    return make_error(errc::corrupt, "store: '" + path +
-                                         "' is a SQLite database of another application; refusing to change it");
+    return make_error(errc::corrupt,
+                      "store: '" + path + "' is a SQLite database of another application; refusing to change it");
   }
   if (*version > sqlite_schema_version) {
     return make_error(errc::corrupt, "store: '" + path + "' has schema version " + std::to_string(*version) +
@@ -266,8 +266,7 @@ result<statements> prepare_all(sqlite3* db) {
       {&st.held_for,
        "SELECT queue_id, held_ms FROM held_message WHERE subscriber = ?1 AND released_ms IS NULL "
        "ORDER BY held_ms, queue_id"},
-      {&st.release_held,
-       "UPDATE held_message SET released_ms = coalesce(released_ms, ?2) WHERE queue_id = ?1"},
+      {&st.release_held, "UPDATE held_message SET released_ms = coalesce(released_ms, ?2) WHERE queue_id = ?1"},
       {&st.delete_old_released, "DELETE FROM held_message WHERE released_ms < ?1"},
   };
   for (const auto& [slot, sql] : all) {
@@ -538,7 +537,7 @@ class sqlite_store final : public state_store {
   }
 
   std::mutex _mutex;
-  db_ptr _db;       // declared before _st: statements are finalised before the connection closes
+  db_ptr _db;  // declared before _st: statements are finalised before the connection closes
   statements _st;
 };
 

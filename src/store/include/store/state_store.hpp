@@ -51,11 +51,11 @@ struct state_record {
 struct decision_record {
   std::int64_t at_ms = 0;
   std::string subscriber;
-  std::string queue_id;   // Postfix queue id; empty when the verdict came before one was assigned
-  std::string action;     // e.g. "accept", "tag", "defer", "hold"
-  std::string level;      // e.g. "normal", "watch", "throttle", "hold"
+  std::string queue_id;  // Postfix queue id; empty when the verdict came before one was assigned
+  std::string action;    // e.g. "accept", "tag", "defer", "hold"
+  std::string level;     // e.g. "normal", "watch", "throttle", "hold"
   double suspicion = 0.0;
-  std::string reasons;    // plain words with numbers, never content
+  std::string reasons;  // plain words with numbers, never content
   bool observe_only = false;
 
   bool operator==(const decision_record&) const = default;
@@ -94,8 +94,7 @@ class state_store {
   virtual result<void> append_decisions(std::span<const decision_record> records) = 0;
   // The subscriber's latest decisions, newest first (ties in `at_ms` newest-appended first), at most
   // `limit` of them.
-  virtual result<std::vector<decision_record>> recent_decisions(std::string_view subscriber,
-                                                                std::size_t limit) = 0;
+  virtual result<std::vector<decision_record>> recent_decisions(std::string_view subscriber, std::size_t limit) = 0;
   // Deletes decisions made before `cutoff_ms`; returns the count.
   virtual result<std::size_t> delete_decisions_older_than(std::int64_t cutoff_ms) = 0;
 
