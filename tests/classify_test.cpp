@@ -1,6 +1,8 @@
 // Tests of the content classifier: features, model file, training, calibration, explanations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -128,6 +130,27 @@ TEST(features, named_extraction_matches_hashed_ids) {
   }
   EXPECT_TRUE(saw_url);
   EXPECT_TRUE(saw_pair);
+}
+
+// Scoring sums weights while extracting (sum_weights) instead of storing the bag; it must agree with
+// the margin of the bag that training sees, feature for feature, or scores drift from the model.
+TEST(features, scoring_sum_matches_the_extracted_bag) {
+  const auto options = small_options();
+  model m(options);
+  train_batch(m, featurise(toy_corpus(40, 3), options), training_options{});
+  feature_extractor e(options);
+  for (const auto& [raw, spam] : toy_corpus(10, 4)) {
+    const auto parsed = pw::mime::parse(raw);
+    const auto ids = e.extract(parsed);
+    std::vector<std::uint32_t> bag(ids.begin(), ids.end());
+    std::sort(bag.begin(), bag.end());
+    EXPECT_EQ(std::adjacent_find(bag.begin(), bag.end()), bag.end()) << "a feature repeats in the bag";
+    const float expected = m.margin(bag);
+    const weight_sum sum = e.sum_weights(parsed, m.weights());
+    EXPECT_EQ(sum.count, bag.size());
+    EXPECT_NEAR(m.margin(sum), expected, 1e-4f * (1.0f + std::abs(expected)));
+    EXPECT_NE(sum.sum, 0.0f);
+  }
 }
 
 TEST(model, save_and_load_round_trip) {

@@ -9,7 +9,7 @@
 //
 // Guarantees: extraction is deterministic for a given `feature_options` (the model file records them),
 // bounded by the options (prefix sizes), and never fails. Feature ids are < 2^hash_bits; a message's
-// bag holds each id once (repeats are dropped; see seen_set in features.cpp for the one exception).
+// bag holds each id once.
 //
 // Ownership: a feature_extractor owns reusable buffers; the span returned by `extract` stays valid
 // until the next call on the same extractor.
@@ -20,7 +20,6 @@
 // for explaining a verdict on the command line to the mail's owner; the relay must never log them.
 #pragma once
 
-#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -99,9 +98,7 @@ class feature_extractor {
 
   feature_options _options;
   struct dedupe;  // per-message repeat filter, defined in features.cpp
-  std::bitset<65536> _pairs_seen;  // byte pairs seen in the current buffer
   std::unique_ptr<dedupe> _seen;
-  std::vector<std::uint32_t> _ids;
   std::string _text;    // normalised text prefix (scratch)
   std::string _header;  // normalised header block (scratch)
   std::string _name;    // lowercased header name (scratch)
