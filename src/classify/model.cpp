@@ -14,6 +14,9 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
+
+#include "huge_pages.hpp"
 
 namespace pw::classify {
 namespace {
@@ -103,44 +106,45 @@ result<feature_options> check_header(const file_header& h, std::size_t file_size
 
 }  // namespace
 
-struct model::mapping {
-  void* base = nullptr;
-  std::size_t size = 0;
-  ~mapping() {
-    if (base != nullptr) {
-      ::munmap(base, size);
+struct model::storage {
+  detail::huge_page_array<float> owned;  // trainable weights
+  void* mapped = nullptr;                // or the mapped file
+  std::size_t mapped_size = 0;
+  ~storage() {
+    if (mapped != nullptr) {
+      ::munmap(mapped, mapped_size);
     }
   }
 };
 
-model::model(feature_options options)
-    : _options(options), _owned(std::size_t{1} << options.hash_bits, 0.0f) {
+model::model(feature_options options) : _options(options), _storage(std::make_unique<storage>()) {
   assert(options.hash_bits >= min_hash_bits && options.hash_bits <= max_hash_bits);
-  _weights = _owned.data();
-  _weight_count = _owned.size();
+  _weight_count = std::size_t{1} << options.hash_bits;
+  _storage->owned = detail::allocate_on_huge_pages<float>(_weight_count);
+  _mutable_weights = _storage->owned.get();
+  _weights = _mutable_weights;
 }
 
 model::model(model&& other) noexcept { *this = std::move(other); }
 
 model& model::operator=(model&& other) noexcept {
   _options = other._options;
-  _owned = std::move(other._owned);
-  _mapped = std::move(other._mapped);
-  _weights = _owned.empty() ? other._weights : _owned.data();
-  _weight_count = other._weight_count;
+  _storage = std::move(other._storage);
+  _weights = std::exchange(other._weights, nullptr);
+  _mutable_weights = std::exchange(other._mutable_weights, nullptr);
+  _weight_count = std::exchange(other._weight_count, 0);
   _bias = other._bias;
   _calibration = other._calibration;
   _trained_spam = other._trained_spam;
   _trained_ham = other._trained_ham;
-  other._weights = nullptr;
-  other._weight_count = 0;
   return *this;
 }
 
 model::~model() = default;
 
 std::span<float> model::mutable_weights() {
-  return {_owned.data(), _owned.size()};
+  assert(trainable());
+  return {_mutable_weights, _weight_count};
 }
 
 float model::margin(std::span<const std::uint32_t> ids) const {
@@ -187,9 +191,9 @@ result<model> model::load(const std::filesystem::path& path) {
   if (base == MAP_FAILED) {
     return make_error(errc::io, "cannot map model " + name + ": " + errno_text());
   }
-  auto map = std::make_unique<mapping>();
-  map->base = base;
-  map->size = size;
+  auto map = std::make_unique<storage>();
+  map->mapped = base;
+  map->mapped_size = size;
   file_header h;
   std::memcpy(&h, base, sizeof h);
   auto opts = check_header(h, size, name);
@@ -202,7 +206,7 @@ result<model> model::load(const std::filesystem::path& path) {
   }
   model m;
   m._options = *opts;
-  m._mapped = std::move(map);
+  m._storage = std::move(map);
   m._weights = weights;
   m._weight_count = h.weight_count;
   m._bias = h.bias;
@@ -219,7 +223,7 @@ result<model> model::load_for_update(const std::filesystem::path& path) {
   }
   model m(mapped->options());
   auto src = mapped->weights();
-  std::copy(src.begin(), src.end(), m._owned.begin());
+  std::copy(src.begin(), src.end(), m._mutable_weights);
   m._bias = mapped->_bias;
   m._calibration = mapped->_calibration;
   m._trained_spam = mapped->_trained_spam;

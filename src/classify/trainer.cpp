@@ -1,14 +1,11 @@
 // classify/trainer.cpp — see trainer.hpp for the contract.
 #include "classify/trainer.hpp"
 
-#include <sys/mman.h>
+#include "huge_pages.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdlib>
-#include <memory>
-#include <new>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -28,32 +25,6 @@ struct training_slot {
   float squared = 0;  // AdaGrad: sum of this feature's squared gradients
   float delayed = 0;  // averaging: sum of step * t (see run_epochs)
   float unused = 0;   // pads the slot to 16 bytes, so a slot never straddles two cache lines
-};
-
-// The slots of one training run. Each step touches a random slot per feature across 16 MiB (at 20
-// hash bits): 4,096 pages of 4 KiB, more than the TLB holds, so nearly every access also missed the
-// TLB. The table is therefore aligned to and backed by 2 MiB transparent huge pages where the kernel
-// allows it (madvise mode is Debian's default); without them it works as before, only slower.
-class slot_table {
- public:
-  explicit slot_table(std::size_t count) : _count(count) {
-    constexpr std::size_t huge_page = std::size_t{2} << 20;
-    const std::size_t bytes = (count * sizeof(training_slot) + huge_page - 1) / huge_page * huge_page;
-    _slots.reset(static_cast<training_slot*>(std::aligned_alloc(huge_page, bytes)));
-    if (!_slots) {
-      throw std::bad_alloc();
-    }
-    ::madvise(_slots.get(), bytes, MADV_HUGEPAGE);
-    std::uninitialized_default_construct_n(_slots.get(), count);
-  }
-  std::span<training_slot> slots() { return {_slots.get(), _count}; }
-
- private:
-  struct free_deleter {
-    void operator()(training_slot* p) const { std::free(p); }
-  };
-  std::unique_ptr<training_slot[], free_deleter> _slots;
-  std::size_t _count;
 };
 
 // One stochastic gradient step of the logistic loss with AdaGrad's per-feature rates: rare
@@ -99,8 +70,9 @@ void run_epochs(model& m, std::span<const labelled_features> examples, std::span
   std::vector<std::size_t> order(subset.begin(), subset.end());
   std::mt19937_64 rng(options.seed);
   auto w = m.mutable_weights();
-  slot_table table(w.size());
-  const std::span<training_slot> slots = table.slots();
+  // Each step touches a random slot per feature across the whole table (16 MiB at 20 hash bits).
+  const auto table = detail::allocate_on_huge_pages<training_slot>(w.size());
+  const std::span<training_slot> slots(table.get(), w.size());
   for (std::size_t j = 0; j < w.size(); ++j) {
     slots[j].weight = w[j];
   }

@@ -15,7 +15,8 @@
 // renames it over the target, then fsyncs the directory: a crash mid-save leaves the old model or
 // the new one, never a torn file.
 //
-// Ownership: a model owns its weights, either in memory (trainable) or as a read-only mapping.
+// Ownership: a model owns its weights, either in memory (trainable; on transparent huge pages, see
+// huge_pages.hpp) or as a read-only mapping.
 // Thread-safety: scoring a const model from many threads is safe; training needs exclusive access.
 // Untrusted input: model files are trusted configuration, but are still fully validated.
 #pragma once
@@ -24,7 +25,6 @@
 #include <filesystem>
 #include <memory>
 #include <span>
-#include <vector>
 
 #include "classify/features.hpp"
 #include "common/result.hpp"
@@ -58,7 +58,7 @@ class model {
 
   const feature_options& options() const { return _options; }
   std::span<const float> weights() const { return {_weights, _weight_count}; }
-  bool trainable() const { return !_owned.empty(); }
+  bool trainable() const { return _mutable_weights != nullptr; }
   // Trainable models only.
   std::span<float> mutable_weights();
 
@@ -82,11 +82,11 @@ class model {
 
  private:
   model() = default;
-  struct mapping;
+  struct storage;  // where the weights live: a read-only file mapping or a writable table (model.cpp)
   feature_options _options;
-  std::vector<float> _owned;
-  std::unique_ptr<mapping> _mapped;
+  std::unique_ptr<storage> _storage;
   const float* _weights = nullptr;
+  float* _mutable_weights = nullptr;  // the same weights when trainable, else null
   std::size_t _weight_count = 0;
   float _bias = 0.0f;
   calibration _calibration;
