@@ -25,8 +25,11 @@ namespace {
 
 constexpr std::array<double, window_count> window_length_ms{60e3, 600e3, 3600e3, 86400e3};
 constexpr double day_ms = 86400e3;
+constexpr std::size_t ten_minutes = static_cast<std::size_t>(window::ten_minutes);
 constexpr std::size_t hour = static_cast<std::size_t>(window::one_hour);
 constexpr std::size_t day = static_cast<std::size_t>(window::one_day);
+
+constexpr double deferred_attempts_to_hold = 40;
 
 constexpr std::size_t chunk_shift = 8;
 constexpr std::size_t chunk_size = std::size_t{1} << chunk_shift;
@@ -159,6 +162,9 @@ void decay(counters& c, double dt_ms) {
         v *= f;
       }
     }
+    if (w == ten_minutes) {
+      c.deferred_attempts *= f;
+    }
   }
 }
 
@@ -224,7 +230,14 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
     return std::max(0.0, std::log2(std::max(static_cast<double>(changes), 1.0)) - 1);
   };
   const double churn = p.churn_weight * (churn_term(c.churn[0][c_sender]) + churn_term(c.churn[0][c_helo]));
-  double suspicion = e.volume * amplifier + churn;
+  // Persistence: new recipients tried after being deferred. Legitimate clients either stop (a
+  // person reads the 4xx) or their MTA retries the same recipients, which are not counted; a bot
+  // sprays on. Each attempt in the last 10 min closes 1/deferred_attempts_to_hold of the gap
+  // between the throttle and hold thresholds, so a sprayer is held after a few dozen attempts even
+  // when its recipients share a few big domains and it has no content score.
+  const double persistence =
+      (p.hold_at - p.throttle_at) * static_cast<double>(c.deferred_attempts) / deferred_attempts_to_hold;
+  double suspicion = e.volume * amplifier + churn + persistence;
   if (e.volume == 0) {
     // Without a volume excess, content and churn can tag but never throttle or hold. Content alone
     // is judged on the last hour, so one bad afternoon does not keep a subscriber tagged all day.
@@ -356,6 +369,9 @@ void explain(reason_list out, const subscriber_state& st, const counters& c, con
     out.add({reason_code::over_throttle_rate, window::one_hour, c.win[hour][m_messages],
              static_cast<float>(p.throttle_messages_per_hour)});
   }
+  if (c.deferred_attempts >= 0.5f) {
+    out.add({reason_code::deferred_attempts, window::ten_minutes, c.deferred_attempts});
+  }
   if (reoffence) {
     out.add({reason_code::reoffence, window::one_day, minutes(decode_time(st.grace_until) - now)});
   }
@@ -439,6 +455,39 @@ void fold_day(subscriber_state& st, const plan_settings& p, std::uint16_t today)
 
 std::uint32_t hash_tag(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32) | 1; }
 
+// Brings a state to `now` before evidence is recorded; returns the previous event time.
+std::int64_t advance(subscriber_state& st, const plan_settings& p, std::size_t plan, std::int64_t now) {
+  const std::int64_t previous = st.last_ms;
+  fold_day(st, p, day_of(now));
+  decay(st.c, static_cast<double>(now - previous));
+  st.last_ms = now;  // a clock step back is accepted as the new time, with no decay
+  st.plan = static_cast<std::uint8_t>(std::min<std::size_t>(plan, unknown_plan));
+  return previous;
+}
+
+// After evidence was recorded: suspicion, level and the decision, the same for messages and for
+// attempts deferred at RCPT. `over_rate` is the throttle test from before the evidence.
+decision settle(subscriber_state& st, const plan_settings& p, const engine_settings& g, std::int64_t now,
+                std::int64_t previous, bool over_rate) {
+  const evidence e = evaluate(st.c, st, p);
+  const bool reoffence = update_level(st, e, p, g, now, previous);
+  if (static_cast<level>(st.lvl) >= level::throttle) {
+    st.flags |= flag_suspicious_today;
+  }
+  st.flags |= flag_dirty;
+
+  decision d;
+  d.observe_only = g.observe_only;
+  d.lvl = static_cast<level>(st.lvl);
+  d.suspicion = e.suspicion;
+  d.intended = intended_action(d.lvl, over_rate);
+  d.act = g.observe_only ? std::min(d.intended, action::tag) : d.intended;
+  if (d.lvl != level::normal || e.suspicion > 0) {
+    explain(reason_list(d.reasons, d.reason_count), st, st.c, e, p, g, now, d.intended, d.act, reoffence);
+  }
+  return d;
+}
+
 }  // namespace
 
 struct engine::impl {
@@ -487,11 +536,7 @@ decision engine::on_message(const message_event& ev) {
   }
   subscriber_state& st = sh.at(*index);
 
-  const std::int64_t previous = st.last_ms;
-  fold_day(st, p, day_of(ev.now_ms));
-  decay(st.c, static_cast<double>(ev.now_ms - previous));
-  st.last_ms = ev.now_ms;  // a clock step back is accepted as the new time, with no decay
-  st.plan = static_cast<std::uint8_t>(std::min<std::size_t>(plan, unknown_plan));
+  const std::int64_t previous = advance(st, p, plan, ev.now_ms);
   const bool over_rate = over_throttle_rate(st.c, p);
 
   float new_recipients = 0;
@@ -523,27 +568,14 @@ decision engine::on_message(const message_event& ev) {
   }
   st.sender_tag = sender;
   st.helo_tag = helo;
-
-  const evidence e = evaluate(st.c, st, p);
-  const bool reoffence = update_level(st, e, p, *g, ev.now_ms, previous);
-  if (static_cast<level>(st.lvl) >= level::throttle) {
-    st.flags |= flag_suspicious_today;
-  }
-  st.flags |= flag_dirty;
-
-  d.lvl = static_cast<level>(st.lvl);
-  d.suspicion = e.suspicion;
-  d.intended = intended_action(d.lvl, over_rate);
-  d.act = g->observe_only ? std::min(d.intended, action::tag) : d.intended;
-  if (d.lvl != level::normal || e.suspicion > 0) {
-    explain(reason_list(d.reasons, d.reason_count), st, st.c, e, p, *g, ev.now_ms, d.intended, d.act, reoffence);
-  }
-  return d;
+  return settle(st, p, *g, ev.now_ms, previous, over_rate);
 }
 
-decision engine::on_recipient(std::string_view subscriber, std::string_view plan, std::int64_t now_ms) {
+decision engine::on_recipient(std::string_view subscriber, std::string_view plan_name, std::int64_t now_ms,
+                              std::uint64_t recipient_hash, std::uint64_t recipient_domain_hash) {
   const std::shared_ptr<const engine_settings> g = _impl->settings.load();
-  const plan_settings& p = plan_for(*g, plan);
+  const std::size_t plan = plan_index(*g, plan_name);
+  const plan_settings& p = g->plans[plan];
   const std::uint64_t h = id_hash(subscriber);
   shard& sh = _impl->shard_for(h);
   std::lock_guard lock(sh.mu);
@@ -558,9 +590,28 @@ decision engine::on_recipient(std::string_view subscriber, std::string_view plan
   expire_hold(st, *g, now_ms);
   counters c = st.c;
   decay(c, static_cast<double>(now_ms - st.last_ms));
+  const bool over_rate = over_throttle_rate(c, p);
   d.lvl = static_cast<level>(st.lvl);
-  d.intended = intended_action(d.lvl, over_throttle_rate(c, p));
+  d.intended = intended_action(d.lvl, over_rate);
   d.act = g->observe_only ? std::min(d.intended, action::tag) : d.intended;
+  if (d.act == action::defer && recipient_hash != 0) {
+    // The attempt is evidence: suspicion is about what a subscriber tries to send, and a sender
+    // deferred here never reaches on_message. A recipient already in the filter is most likely the
+    // client's MTA retrying a queued message (Postfix retries every few minutes): it counts nothing,
+    // or a patient legitimate queue would climb to hold on its own retries.
+    const std::int64_t previous = advance(st, p, plan, now_ms);
+    if (remember(st, recipient_hash, h)) {
+      const float new_domain = recipient_domain_hash != 0 && remember(st, recipient_domain_hash, ~h) ? 1.0f : 0.0f;
+      for (auto& w : st.c.win) {
+        w[m_messages] += 1;
+        w[m_recipients] += 1;
+        w[m_new_recipients] += 1;
+        w[m_new_domains] += new_domain;
+      }
+      st.c.deferred_attempts += 1;
+    }
+    return settle(st, p, *g, now_ms, previous, over_rate);
+  }
   if (d.lvl != level::normal) {
     const evidence e = evaluate(c, st, p);
     d.suspicion = e.suspicion;
@@ -579,8 +630,8 @@ std::optional<subscriber_report> engine::report(std::string_view subscriber, std
     return std::nullopt;
   }
   const subscriber_state& st = sh.at(*index);
-  // The plan of the subscriber's last message (the default plan after a restore or a reconfigure
-  // that removed plans).
+  // The plan of the subscriber's last event (also after a restore); the default plan when that plan
+  // is no longer configured, or the state was restored from a version-1 blob and has not sent since.
   const plan_settings& p = st.plan < g->plans.size() ? g->plans[st.plan] : plan_for(*g, g->default_plan);
   counters c = st.c;
   decay(c, static_cast<double>(now_ms - st.last_ms));
@@ -641,6 +692,7 @@ bool engine::release(std::string_view subscriber, std::int64_t now_ms) {
 }
 
 std::vector<snapshot_record> engine::collect_changes() {
+  const std::shared_ptr<const engine_settings> g = _impl->settings.load();
   std::vector<snapshot_record> out;
   for (std::size_t s = 0; s < _impl->shard_count; ++s) {
     shard& sh = _impl->shards[s];
@@ -648,7 +700,8 @@ std::vector<snapshot_record> engine::collect_changes() {
     for (std::uint32_t i = 0; i < sh.count(); ++i) {
       subscriber_state& st = sh.at(i);
       if ((st.flags & flag_dirty) != 0) {
-        out.push_back({std::string(st.id.view()), encode(st)});
+        const std::uint64_t plan = st.plan < g->plans.size() ? plan_key(g->plans[st.plan].name) : 0;
+        out.push_back({std::string(st.id.view()), encode(st, plan)});
         st.flags &= static_cast<std::uint8_t>(~flag_dirty);
       }
     }
@@ -657,9 +710,16 @@ std::vector<snapshot_record> engine::collect_changes() {
 }
 
 result<void> engine::restore(std::string_view subscriber, std::span<const std::byte> blob) {
-  result<subscriber_state> decoded = decode(blob);
+  result<decoded_state> decoded = decode(blob);
   if (!decoded) {
     return decoded.error();
+  }
+  const std::shared_ptr<const engine_settings> g = _impl->settings.load();
+  for (std::size_t i = 0; decoded->plan != 0 && i < std::min<std::size_t>(g->plans.size(), unknown_plan); ++i) {
+    if (plan_key(g->plans[i].name) == decoded->plan) {
+      decoded->state.plan = static_cast<std::uint8_t>(i);
+      break;
+    }
   }
   const std::uint64_t h = id_hash(subscriber);
   shard& sh = _impl->shard_for(h);
@@ -672,8 +732,8 @@ result<void> engine::restore(std::string_view subscriber, std::span<const std::b
     }
   }
   subscriber_state& st = sh.at(*index);
-  decoded->id = std::move(st.id);
-  st = std::move(*decoded);
+  decoded->state.id = std::move(st.id);
+  st = std::move(decoded->state);
   return {};
 }
 

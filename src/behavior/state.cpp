@@ -1,6 +1,8 @@
-// Blob format v1 (little-endian, fixed size): magic "PWBS", version byte, then the fields in
-// declaration order, then XXH3-64 of everything before it. Explicit byte writes rather than a
-// memcpy of the struct, so padding and the in-memory layout never leak into the store.
+// Blob format (little-endian, fixed size per version): magic "PWBS", version byte, the fields in
+// the order below, then XXH3-64 of everything before it. Explicit byte writes rather than a memcpy
+// of the struct, so padding and the in-memory layout never leak into the store.
+// Version 2 appends the deferred-attempts counter (f32) and the plan key (u64) to version 1, which
+// is still read: states stored before an upgrade (holds among them) survive it.
 #include "state.hpp"
 
 #include <xxhash.h>
@@ -12,10 +14,13 @@ namespace pw::behavior::detail {
 namespace {
 
 constexpr std::uint8_t magic[4] = {'P', 'W', 'B', 'S'};
-constexpr std::uint8_t version = 1;
-constexpr std::size_t payload_bytes = 4 + 1 + 8 + 4 * (window_count * metric_count + churn_windows * churn_count) +
-                                      8 * 2 * bloom_words + 4 * 2 + 4 * 2 + 4 * 3 + 2 + 4;
-constexpr std::size_t blob_bytes = payload_bytes + 8;
+constexpr std::uint8_t version = 2;
+constexpr std::size_t header_bytes = 4 + 1;
+constexpr std::size_t v1_payload_bytes = header_bytes + 8 +
+                                         4 * (window_count * metric_count + churn_windows * churn_count) +
+                                         8 * 2 * bloom_words + 4 * 2 + 4 * 2 + 4 * 3 + 2 + 4;
+constexpr std::size_t v2_payload_bytes = v1_payload_bytes + 4 + 8;
+constexpr std::size_t checksum_bytes = 8;
 
 class writer {
  public:
@@ -54,9 +59,13 @@ bool plausible(float v) { return std::isfinite(v) && v >= 0; }
 
 }  // namespace
 
-std::vector<std::byte> encode(const subscriber_state& s) {
+std::uint64_t plan_key(std::string_view plan_name) noexcept {
+  return XXH3_64bits(plan_name.data(), plan_name.size()) | 1;
+}
+
+std::vector<std::byte> encode(const subscriber_state& s, std::uint64_t plan) {
   std::vector<std::byte> out;
-  out.reserve(blob_bytes);
+  out.reserve(v2_payload_bytes + checksum_bytes);
   writer w(out);
   for (std::uint8_t m : magic) {
     w.u8(m);
@@ -90,14 +99,15 @@ std::vector<std::byte> encode(const subscriber_state& s) {
   w.u8(s.bloom_fill);
   w.u8(s.folds);
   w.u8(static_cast<std::uint8_t>(s.flags & ~flag_dirty));
+  w.f32(s.c.deferred_attempts);
+  w.uint(plan, 8);
   w.uint(XXH3_64bits(out.data(), out.size()), 8);
   return out;
 }
 
-result<subscriber_state> decode(std::span<const std::byte> blob) {
-  if (blob.size() != blob_bytes) {
-    return make_error(errc::corrupt, "behaviour state blob has " + std::to_string(blob.size()) + " bytes, expected " +
-                                         std::to_string(blob_bytes));
+result<decoded_state> decode(std::span<const std::byte> blob) {
+  if (blob.size() < header_bytes) {
+    return make_error(errc::corrupt, "behaviour state blob has " + std::to_string(blob.size()) + " bytes, too short");
   }
   reader r(blob);
   for (std::uint8_t m : magic) {
@@ -105,15 +115,23 @@ result<subscriber_state> decode(std::span<const std::byte> blob) {
       return make_error(errc::corrupt, "not a behaviour state blob (bad magic)");
     }
   }
-  if (const std::uint8_t v = r.u8(); v != version) {
-    return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(v) + ", this build reads " +
-                                         std::to_string(version));
+  const std::uint8_t blob_version = r.u8();
+  if (blob_version != 1 && blob_version != version) {
+    return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(blob_version) +
+                                         ", this build reads versions 1 and " + std::to_string(version));
+  }
+  const std::size_t payload_bytes = blob_version == 1 ? v1_payload_bytes : v2_payload_bytes;
+  if (blob.size() != payload_bytes + checksum_bytes) {
+    return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(blob_version) + " has " +
+                                         std::to_string(blob.size()) + " bytes, expected " +
+                                         std::to_string(payload_bytes + checksum_bytes));
   }
   reader tail(blob.subspan(payload_bytes));
   if (tail.uint(8) != XXH3_64bits(blob.data(), payload_bytes)) {
     return make_error(errc::corrupt, "behaviour state blob checksum mismatch");
   }
-  subscriber_state s;
+  decoded_state out;
+  subscriber_state& s = out.state;
   s.last_ms = static_cast<std::int64_t>(r.uint(8));
   for (auto& row : s.c.win) {
     for (float& v : row) {
@@ -142,8 +160,12 @@ result<subscriber_state> decode(std::span<const std::byte> blob) {
   s.bloom_fill = r.u8();
   s.folds = r.u8();
   s.flags = static_cast<std::uint8_t>(r.u8() & ~flag_dirty);
+  if (blob_version >= 2) {
+    s.c.deferred_attempts = r.f32();
+    out.plan = r.uint(8);
+  }
 
-  bool ok = plausible(s.base_messages) && plausible(s.base_recipients);
+  bool ok = plausible(s.base_messages) && plausible(s.base_recipients) && plausible(s.c.deferred_attempts);
   for (const auto& row : s.c.win) {
     for (float v : row) {
       ok = ok && plausible(v);
@@ -161,7 +183,7 @@ result<subscriber_state> decode(std::span<const std::byte> blob) {
       (s.flags & ~flag_known_flags) != 0) {
     return make_error(errc::invalid_input, "behaviour state blob holds an unknown level, filter fill or flag");
   }
-  return s;
+  return out;
 }
 
 }  // namespace pw::behavior::detail

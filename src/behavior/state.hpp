@@ -107,13 +107,17 @@ class compact_id {
 struct counters {
   std::array<std::array<float, metric_count>, window_count> win{};
   std::array<std::array<float, churn_count>, churn_windows> churn{};
+  // Attempts to new recipients deferred at RCPT while throttled, over 10 min only: it explains a
+  // hold in words; the attempts themselves are evidence through `win` like messages.
+  float deferred_attempts = 0;
 };
 
 struct subscriber_state {
   compact_id id;
   std::int64_t last_ms = 0;
-  counters c;
+  // The filter before the counters so the counters' trailing float packs with what follows.
   std::array<std::array<std::uint64_t, bloom_words>, 2> bloom{};  // [0] young, [1] old generation
+  counters c;
   float base_messages = 0;
   float base_recipients = 0;
   std::uint32_t sender_tag = 0;
@@ -127,10 +131,13 @@ struct subscriber_state {
   std::uint8_t bloom_fill = 0;
   std::uint8_t folds = 0;  // days learnt, saturating
   std::uint8_t flags = 0;
-  // Index into engine_settings::plans of the last message's plan, for reports; not in the blob (the
-  // plan list is configuration, and comes with every event).
+  // Index into engine_settings::plans of the last event's plan, for reports. The blob stores the
+  // plan's identity (plan_key of its name) instead, since indices change with the configuration.
   std::uint8_t plan = unknown_plan;
 };
+
+// A plan's identity in the blob: XXH3-64 of its name, never 0 (0 = no plan recorded).
+std::uint64_t plan_key(std::string_view plan_name) noexcept;
 
 // Seconds since the epoch + 1 (so 0 can mean unset), clamped to the 32-bit range (year 2106).
 inline std::uint32_t encode_time(std::int64_t ms) noexcept {
@@ -150,11 +157,19 @@ inline std::uint16_t day_of(std::int64_t ms) noexcept {
   return d > 0xffff ? 0xffff : static_cast<std::uint16_t>(d);
 }
 
-// Versioned, checksummed, fixed-size blob of everything but the id (the record carries the id).
-std::vector<std::byte> encode(const subscriber_state& s);
-// Every field but `id` (left empty) and the dirty flag (clear). errc::corrupt on a bad size,
-// checksum, magic or version; errc::invalid_input on impossible values (negative or non-finite
-// counters, unknown level or flags).
-result<subscriber_state> decode(std::span<const std::byte> blob);
+// Versioned, checksummed, fixed-size blob of everything but the id (the record carries the id) and
+// the plan index, which is written as `plan` (a plan_key, or 0 when the plan is unknown).
+std::vector<std::byte> encode(const subscriber_state& s, std::uint64_t plan);
+
+struct decoded_state {
+  subscriber_state state;  // `plan` is unknown_plan: the engine maps `plan` to an index
+  std::uint64_t plan = 0;  // plan_key, or 0 when the blob has none (version 1, or unknown plan)
+};
+
+// Every field but `id` (left empty) and the dirty flag (clear). Reads versions 1 (no plan, no
+// deferred-attempts counter: both restore as absent) and 2. errc::corrupt on a bad size, checksum,
+// magic or version; errc::invalid_input on impossible values (negative or non-finite counters,
+// unknown level or flags).
+result<decoded_state> decode(std::span<const std::byte> blob);
 
 }  // namespace pw::behavior::detail

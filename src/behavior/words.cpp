@@ -92,6 +92,8 @@ std::string describe(const reason& r) {
       return count(r.a) + " HELO name changes in " + w;
     case reason_code::over_throttle_rate:
       return "throttled: " + count(r.a) + " messages in the last hour, allowed " + count(r.b) + "/h";
+    case reason_code::deferred_attempts:
+      return "kept sending while throttled: " + count(r.a) + " attempts to new recipients in " + w;
     case reason_code::held:
       return "held for " + count(r.a) + " min (ends by release or in " + count(r.b) + " min)";
     case reason_code::reoffence:

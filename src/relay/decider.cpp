@@ -50,10 +50,13 @@ outcome decider::end_of_message(const identity::directory& dir, const envelope& 
   return finish(std::move(who), d, probability);
 }
 
-outcome decider::at_recipient(const identity::directory& dir, std::string_view sasl_login,
-                              std::string_view client_addr, std::int64_t now_ms) const {
+outcome decider::at_recipient(const identity::directory& dir, std::string_view sasl_login, std::string_view client_addr,
+                              std::string_view recipient, std::int64_t now_ms) const {
   identity::resolution who = identity::resolve(dir, sasl_login, client_addr, {});
-  behavior::decision d = _engine.on_recipient(who.who.id, who.who.plan, now_ms);
+  // Empty (the adapter did not get the address): the engine answers without recording.
+  const std::uint64_t recipient_hash = recipient.empty() ? 0 : _hasher.recipient(recipient);
+  const std::uint64_t domain_hash = recipient.empty() ? 0 : _hasher.domain(recipient);
+  behavior::decision d = _engine.on_recipient(who.who.id, who.who.plan, now_ms, recipient_hash, domain_hash);
   return finish(std::move(who), d, std::nullopt);
 }
 

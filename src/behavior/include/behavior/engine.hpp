@@ -26,7 +26,26 @@
 //   threshold: a spammy message from a normal-rate user is at most `watch`. Content-blind operation
 //   (no probability) still reaches hold on volume and novelty alone, later: in behavior_test the
 //   1 msg/s burst of a 3/day user is throttled at message 12 and held at 20 with probability 0.95,
-//   and throttled at 21 and held at 64 without.
+//   and throttled at 21 and held at 64 without (all messages reaching `on_message`).
+// - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
+//   let through): when `on_recipient` answers defer, a recipient not in the filter counts as an
+//   attempted message with one new recipient (and a new domain when the domain is new), is added to
+//   the filter, and adds to a 10-min count of deferred attempts; a recipient already in the filter
+//   counts nothing, since it is most likely the client's MTA retrying a queued message (Postfix
+//   retries every few minutes). Each deferred attempt in the last 10 min adds (hold_at −
+//   throttle_at) / 40 to suspicion (persistence: people stop at a 4xx, MTAs retry the same
+//   recipients, bots spray on); levels then move as for a message. Measured in behavior_test,
+//   content-blind, 3/day user: deferred from attempt ~31 and held 10 attempts later at 1/s to
+//   distinct domains, ~40 later at 1/s to one big domain, ~66 later at one per 10 s; an MTA that
+//   flushed 50 messages to new recipients at one per 2 s and retries its 20 deferred ones every
+//   5 min for 4 h peaks at suspicion ~4.4 (hold at 5), stays at throttle, delivers all, falls back.
+//   Trade-offs: the first attempt of each queued message is evidence, so an MTA flushing a queue of
+//   more than ~30 messages to new recipients fast can be held (not lost: the hold queue); once its
+//   queue holds more than ~48–96 distinct recipients and domains the filter forgets the oldest, and
+//   their retries count as new; a filter false positive (roughly 1 in 7 to 1 in 4 of new addresses
+//   when the filter is full) makes a new attempt look like a retry and count nothing. A message
+//   deferred at RCPT and delivered later counts twice in the message windows (once new). Observe-only
+//   never defers, so nothing is recorded at RCPT: the message is recorded at end of message.
 // - Levels rise as soon as suspicion crosses a plan threshold (capped by the plan's `ceiling`); they
 //   fall one level at a time after suspicion stayed below threshold × `hysteresis` for `cool_down_ms`
 //   (idle time counts as calm). Hold is sticky: it ends by `release` or after `hold_timeout_ms`.
@@ -49,7 +68,9 @@
 // flight finish with the old ones); the shard count is fixed at construction.
 // Untrusted input: subscriber ids come from the identity module (bounded); the engine stores ids
 // of any length. `restore` parses blobs from the store as untrusted: a corrupt, truncated, foreign or
-// future-version blob is an error (errc::corrupt / errc::invalid_input), never a crash.
+// future-version blob is an error (errc::corrupt / errc::invalid_input), never a crash. Blobs carry
+// the plan's identity (a hash of its name) since version 2; version-1 blobs still restore, without
+// it (reports use the default plan until the subscriber's next event).
 // Privacy: the engine never receives an address: recipients, domains, senders and HELO names arrive
 // as keyed 64-bit hashes from `recipient_hasher` (keyed XXH3), and snapshots hold only counters,
 // filter bits and 32-bit tags of those hashes. Reasons carry numbers only.
@@ -131,6 +152,7 @@ enum class reason_code : std::uint8_t {
   sender_churn,        // a: envelope-sender changes in `w`
   helo_churn,          // a: HELO name changes in `w`
   over_throttle_rate,  // a: messages in the last hour (decayed), b: allowed per hour
+  deferred_attempts,   // a: attempts to new recipients deferred at RCPT while throttled, in `w` (10 min)
   held,                // a: minutes since the hold began, b: minutes until the hold times out
   reoffence,           // a: minutes left in the grace period when the threshold was crossed
   observe_only,        // the intended action was not enforced
@@ -248,16 +270,19 @@ class engine {
   // End of message: records the message and decides. Creates the subscriber on first sight.
   decision on_message(const message_event& ev);
 
-  // RCPT-time gate for the policy service: answers from the current level without recording.
-  // hold → hold; throttle → defer when over the plan's hourly rate, else tag; watch → tag;
-  // normal (or unknown subscriber) → accept. Applies the hold timeout. Attempts deferred here are
-  // not evidence: a throttled sender whose every message is deferred at RCPT stays at throttle (it
-  // does not climb to hold) until its hourly rate decays under the allowance and mail reaches
-  // `on_message` again.
-  decision on_recipient(std::string_view subscriber, std::string_view plan, std::int64_t now_ms);
+  // RCPT-time gate (policy service, milter RCPT stage), once per recipient: answers from the
+  // current level. hold → hold; throttle → defer when over the plan's hourly rate, else tag;
+  // watch → tag; normal (or unknown subscriber, never created here) → accept. Applies the hold
+  // timeout. Records only when the answer is an enforced defer and the recipient's hashes are
+  // given (0 = unknown: answer only): see "Attempts deferred at RCPT" above. The decision then
+  // comes from the re-evaluated level, so an attempt that takes the subscriber to hold answers
+  // `hold` (the policy service's HOLD: this and every later message waits in the hold queue).
+  decision on_recipient(std::string_view subscriber, std::string_view plan, std::int64_t now_ms,
+                        std::uint64_t recipient_hash, std::uint64_t recipient_domain_hash);
 
   // State for the HTTP API, evaluated at `now_ms` (no change to state) against the plan of the
-  // subscriber's last message (the default plan after a restore); nullopt when unknown.
+  // subscriber's last event, which snapshots keep (the default plan when that plan is no longer
+  // configured, or after restoring a version-1 blob until the next event); nullopt when unknown.
   std::optional<subscriber_report> report(std::string_view subscriber, std::int64_t now_ms) const;
 
   // Operator/customer lifts a hold or throttle: back to watch with a grace period, short windows
@@ -266,7 +291,9 @@ class engine {
 
   // The states changed since the previous call (each record once), for the store.
   std::vector<snapshot_record> collect_changes();
-  // Replaces (or creates) a subscriber's state from a blob written by `collect_changes`.
+  // Replaces (or creates) a subscriber's state from a blob written by `collect_changes` of this
+  // version (2) or of version 1 (before the plan and the deferred-attempts counter were stored:
+  // restored with the default plan for reports and no deferred attempts, nothing else lost).
   result<void> restore(std::string_view subscriber, std::span<const std::byte> blob);
 
   // Forgets subscribers idle for `expire_idle_ms` (or held past the hold timeout and then idle);

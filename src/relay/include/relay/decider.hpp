@@ -65,9 +65,11 @@ class decider {
   outcome end_of_message(const identity::directory& dir, const envelope& env, std::string_view raw_message,
                          classify::classifier* scorer, std::int64_t now_ms) const;
 
-  // At RCPT (policy service): the cheap gate from the subscriber's current level; records nothing.
+  // At RCPT (policy service, milter RCPT stage), once per recipient: the cheap gate from the
+  // subscriber's current level. When it defers, the attempt is recorded as evidence (a recipient
+  // not seen before counts; a retry of a known one does not); `recipient` empty = record nothing.
   outcome at_recipient(const identity::directory& dir, std::string_view sasl_login, std::string_view client_addr,
-                       std::int64_t now_ms) const;
+                       std::string_view recipient, std::int64_t now_ms) const;
 
  private:
   outcome finish(identity::resolution who, behavior::decision d, std::optional<double> probability) const;
