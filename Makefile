@@ -59,6 +59,14 @@ bench: build corpus
 	scripts/install-deps --with-peers
 	bench/split-a.sh $(CACHE)
 	bench/speed.sh $(CACHE)
+	bench/relay.sh $(CACHE)
+
+# Issue 3's relay bars alone: Postfix bare vs with Portwarden vs with rspamd, plus the behaviour
+# engine's speed and memory; rewrites the relay section of BENCHMARKS.md. Needs root; about 4 minutes.
+.PHONY: relay-bench
+relay-bench: build
+	scripts/install-deps --with-peers
+	bench/relay.sh $(CACHE)
 
 clean:
 	rm -rf build
