@@ -204,8 +204,9 @@ class milter_connection final : public drainable, public std::enable_shared_from
     // is sent. Cheap (one engine shard lock, no I/O), so it runs on the loop.
     const auto started = clock_type::now();
     const auto rt = _svc.current();
+    const std::string_view recipient = kept ? std::string_view(_env.recipients.back()) : std::string_view();
     const relay::outcome o =
-        _svc.decider().at_recipient(*rt->directory, login(), _client_addr, service::now_ms());
+        _svc.decider().at_recipient(*rt->directory, login(), _client_addr, recipient, service::now_ms());
     _svc.metrics().rcpt_checks.add();
     milter::verdict v;
     if (o.decision.act == behavior::action::defer) {

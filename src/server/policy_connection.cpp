@@ -101,7 +101,8 @@ class policy_connection final : public drainable, public std::enable_shared_from
     const bool policy_records = rt->settings.server.milter.type == config::listen_address::kind::disabled;
     std::optional<relay::outcome> o;
     if (req.state == policy::protocol_state::rcpt) {
-      o = _svc.decider().at_recipient(*rt->directory, req.sasl_username, req.client_address, service::now_ms());
+      o = _svc.decider().at_recipient(*rt->directory, req.sasl_username, req.client_address, req.recipient,
+                                      service::now_ms());
       _svc.metrics().rcpt_checks.add();
       if (policy_records && o->decision.act != behavior::action::defer) {
         remember_recipient(req);
