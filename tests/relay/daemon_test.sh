@@ -39,9 +39,9 @@ mkdir -p "$W/state"
 write_config() {  # write_config LEVEL [USER]
   cat > "$W/pw.toml" <<CF
 [server]
-milter = "inet:127.0.0.1:$MILTER_PORT"
-policy = "inet:127.0.0.1:$POLICY_PORT"
-http = "inet:127.0.0.1:$HTTP_PORT"
+milter = "${MILTER_AT:-inet:127.0.0.1:$MILTER_PORT}"
+policy = "${POLICY_AT:-inet:127.0.0.1:$POLICY_PORT}"
+http = "${HTTP_AT:-inet:127.0.0.1:$HTTP_PORT}"
 user = "${2:-}"
 [classifier]
 model = "$W/model"
@@ -140,6 +140,30 @@ if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
 else
   echo "SKIP: privilege drop (not root)"
 fi
+
+# --- unix-socket listeners ---------------------------------------------------------------------
+mkdir -p "$W/run"
+MILTER_AT="unix:$W/run/milter.sock" POLICY_AT="unix:$W/run/policy.sock" HTTP_AT="unix:$W/run/http.sock" \
+  write_config info
+touch "$W/run/stale"; python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$W/run/policy.sock"
+"$PW" serve -c "$W/pw.toml" > "$W/daemon3.log" 2>&1 &
+DAEMON=$!; PIDS+=($DAEMON)
+for _ in $(seq 100); do [ -S "$W/run/http.sock" ] && break; sleep 0.05; done
+check "unix sockets: a stale socket file is replaced and HTTP answers" \
+  bash -c "curl -fsS --unix-socket '$W/run/http.sock' http://localhost/healthz | grep -q ok"
+answer=$(python3 - "$W/run/policy.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.1\nrecipient=a@b.example\ninstance=9\n\n")
+print(s.recv(100).decode().strip())
+PY
+)
+check "unix sockets: the policy service answers ($answer)" [ "$answer" = "action=DUNNO" ]
+check "unix sockets: mode 0660 (Postfix connects as its own user; nobody else may)" \
+  [ "$(stat -c %a "$W/run/milter.sock")" = 660 ]
+kill -TERM "$DAEMON"; wait "$DAEMON"
+check "unix sockets: removed at a clean stop" bash -c "[ ! -e '$W/run/milter.sock' ] && [ ! -e '$W/run/http.sock' ]"
+check "unix sockets: a regular file next to them is left alone" [ -f "$W/run/stale" ]
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
