@@ -218,6 +218,10 @@ void service::flush_to_store(std::int64_t now_ms, bool snapshot_states) {
   if (auto r = _store->delete_decisions_older_than(now_ms - s.store.decision_retention_ms); !r) {
     _metrics.store_errors.add();
   }
+  // Released holds are history like decisions; messages still held are kept whatever their age.
+  if (auto r = _store->delete_released_older_than(now_ms - s.store.decision_retention_ms); !r) {
+    _metrics.store_errors.add();
+  }
   _metrics.subscribers.set(static_cast<std::int64_t>(_engine.size()));
 }
 
