@@ -1,0 +1,160 @@
+// campaign/tracker.hpp — campaigns: one template sent by many subscribers at about the same time.
+//
+// Purpose: a botnet inside an ISP shows itself through many subscribers sending near-duplicates of
+// one template. The tracker groups message signatures (fingerprint::signature) into campaigns and
+// counts, per campaign, messages and distinct subscribers over a window; a campaign is *active* when
+// at least `k` distinct subscribers sent it within `window_ms`. The behaviour engine combines that
+// evidence with content probability and behaviour (the tracker decides nothing about subscribers).
+//
+// Matching: a signature's bins are cut into `bands` bands of `rows` bins; each band is a key into an
+// index of the campaigns' representative signatures (locality-sensitive hashing), and the candidates
+// are checked by similarity (share of agreeing bins, ≥ `similarity`) against the representative —
+// the first member's signature, whose bins the campaign narrows to those its members agree on (bins
+// a hash-buster tail changes stop counting). A message with little text (< `attachment_max_shingles`
+// shingles) also joins a campaign sharing one of its attachment hashes (image-only variants). No
+// match: the message starts a new campaign of one.
+//
+// Guarantees and approximations (the contract):
+// - Distinct subscribers are exact up to `exact_subscribers` per campaign (keyed 32-bit hashes of the
+//   ids, with last-seen times, so the window count is exact too); beyond that, HyperLogLog sketches
+//   (2^8 registers, ~6.5 % standard error) for the total and for the current and previous window
+//   generations (window count then spans between one and two windows).
+// - One subscriber sending any number of copies is one campaign with 1 distinct subscriber: never
+//   active (single-sender bulk is for the engine to judge, with `messages` and `distinct_subscribers`).
+// - Campaign ids are opaque ("c-" + 16 hex digits), keyed, stable for the campaign's lifetime and
+//   across snapshot/restore.
+// - Memory is bounded by `max_campaigns`: a new campaign beyond it evicts the least recently seen of
+//   a sample of `eviction_sample` campaigns (approximate LRU). Campaigns idle for `expire_idle_ms`
+//   are forgotten by `expire`. ≤ 128 bytes per tracked single-message campaign including the index
+//   (measured in bench/fingerprint_bench.cpp); larger campaigns add their domains and sketches.
+// - k-anonymity: content-derived evidence (URL domains, subject-shape hash, first-seen time) is in a
+//   view only once the campaign was sent by ≥ k distinct subscribers in total (k of the `list` call);
+//   below that a view holds only the opaque id and counts. A campaign keeps URL domains only from its
+//   second message on, so a campaign of one holds no text at all.
+//
+// Ownership: the tracker copies what it keeps from a signature; views and records are values.
+// Thread-safety: every public member function may be called concurrently. Campaigns live in shards
+// (`shards`, chosen by the first band key of the representative), one mutex each; the band index is
+// per shard too, so `observe` locks the shards its band keys point to, one at a time.
+// Untrusted input: signatures derive from hostile messages but are fixed-size hashes; subscriber ids
+// are hashed. `restore` parses blobs from the store as untrusted: corrupt, truncated, foreign or
+// future-version blobs are refused with errc::corrupt / errc::invalid_input, never a crash.
+// Privacy: the tracker never sees text other than the signature's registrable URL domains; snapshot
+// blobs hold bins, hashes, counts, times and (campaigns of ≥ 2 messages) those domains.
+// Time: milliseconds since the epoch, passed in; an earlier `now_ms` than seen counts as no time passed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/lookup.hpp"
+#include "common/result.hpp"
+#include "fingerprint/fingerprint.hpp"
+
+namespace pw::campaign {
+
+struct tracker_settings {
+  std::size_t k = 3;                                  // distinct subscribers for active and for evidence
+  std::int64_t window_ms = 24LL * 3600 * 1000;        // activity window
+  double similarity = 0.30;                           // minimum share of agreeing bins to join
+  std::int64_t expire_idle_ms = 7LL * 24 * 3600 * 1000;  // forget campaigns idle this long
+  std::size_t max_campaigns = 2'000'000;              // memory bound (eviction of least recently seen)
+  std::size_t eviction_sample = 8;                    // campaigns sampled per eviction
+  std::size_t bands = 16;                             // LSH bands ...
+  std::size_t rows = 2;                               // ... of this many bins (bands × rows ≤ signature bins)
+  std::size_t exact_subscribers = 8;                  // exact distinct-subscriber set up to this size
+  std::size_t attachment_max_shingles = 16;           // below this, attachment hashes join campaigns
+  std::size_t max_domains = 8;                        // URL domains kept per campaign
+  std::size_t persist_min_messages = 2;               // campaigns smaller than this are not snapshotted
+  std::size_t shards = 16;
+};
+
+// errc::invalid_config naming the offending setting (k ≥ 1, windows > 0, similarity in (0,1],
+// bands ≥ 1, rows ≥ 1, bands × rows ≤ bins, caps ≥ 1, shards ≥ 1).
+result<void> validate(const tracker_settings& s, std::size_t signature_bins);
+
+// What observe tells the caller about the message's campaign.
+struct membership {
+  std::string id;                         // "c-" + 16 hex
+  bool new_campaign = false;              // this message started it
+  bool joined_by_attachment = false;
+  std::uint64_t messages = 0;             // since first seen
+  std::uint32_t messages_in_window = 0;   // within window_ms (current + previous generation)
+  std::uint32_t distinct_subscribers = 0; // within window_ms
+  std::uint32_t distinct_subscribers_total = 0;
+  bool active = false;                    // distinct_subscribers ≥ k
+  std::int64_t first_seen_ms = 0;
+};
+
+// Content-derived evidence; present only under the k-anonymity rule.
+struct evidence {
+  std::int64_t first_seen_ms = 0;
+  std::string subject_shape;              // keyed hash, 16 hex digits ("" when no subject)
+  std::vector<std::string> url_domains;   // registrable domains, sorted
+};
+
+struct campaign_view {
+  std::string id;
+  bool active = false;
+  std::uint64_t messages = 0;
+  std::uint32_t messages_in_window = 0;
+  std::uint32_t distinct_subscribers = 0;
+  std::uint32_t distinct_subscribers_total = 0;
+  std::int64_t last_seen_ms = 0;
+  std::optional<evidence> shown;          // only when distinct_subscribers_total ≥ the list's k
+};
+
+struct list_options {
+  bool active_only = true;
+  std::size_t evidence_k = 0;             // 0: tracker_settings::k; never below it
+  std::size_t limit = 1000;               // most subscribers first
+};
+
+struct snapshot_record {
+  std::string id;
+  std::vector<std::byte> blob;            // versioned binary state (version 1); opaque to the store
+};
+
+struct changes {
+  std::vector<snapshot_record> updated;   // campaigns changed since the previous call
+  std::vector<std::string> removed;       // expired or evicted since the previous call
+};
+
+class tracker {
+ public:
+  // Settings must pass `validate` for `signature_bins` (asserted). `deployment_secret` keys the
+  // subscriber hashes and campaign ids.
+  tracker(tracker_settings settings, std::size_t signature_bins, std::string_view deployment_secret);
+  ~tracker();
+  tracker(const tracker&) = delete;
+  tracker& operator=(const tracker&) = delete;
+
+  membership observe(const fingerprint::signature& sig, std::string_view subscriber, std::int64_t now_ms);
+
+  // Campaigns (active ones by default), most distinct subscribers first.
+  std::vector<campaign_view> list(std::int64_t now_ms, const list_options& opts = {}) const;
+  // One campaign by id, under the same k-anonymity rule (evidence_k 0: settings' k).
+  lookup<campaign_view> find(std::string_view id, std::int64_t now_ms, std::size_t evidence_k = 0) const;
+
+  changes collect_changes();
+  // Replaces (or creates) a campaign from a blob written by collect_changes (version 1).
+  result<void> restore(std::string_view id, std::span<const std::byte> blob);
+
+  // Forgets campaigns idle for expire_idle_ms; returns how many (their ids go to collect_changes).
+  std::size_t expire(std::int64_t now_ms);
+
+  std::size_t size() const;
+  const tracker_settings& settings() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> _impl;
+};
+
+}  // namespace pw::campaign
