@@ -52,32 +52,95 @@ struct case_counts {
   std::size_t upper = 0;
 };
 
+// Sixteen bytes at a time with GCC's portable vector extensions (SSE2 on amd64, NEON on arm64).
+using byte16 = unsigned char __attribute__((vector_size(16)));
+
+// Sum of the 16 byte lanes.
+inline std::size_t lane_sum(byte16 v) {
+  std::size_t sum = 0;
+  for (int k = 0; k < 16; ++k) {
+    sum += v[k];
+  }
+  return sum;
+}
+
 // Appends `in` lowercased with whitespace runs collapsed to one space, until `out` holds `cap` bytes.
+// This runs over every text byte. Most 16-byte chunks of text hold no run of two whitespace bytes,
+// and those are lowered and copied as a whole; a chunk with a run goes byte by byte. Measured with
+// callgrind over split A's test messages: 159 M instructions byte by byte, 80 M this way.
 void append_normalised(std::string_view in, std::size_t cap, std::string& out, case_counts& counts) {
   const std::size_t start = out.size();
   if (start >= cap) {
     return;
   }
-  // Write through a pointer into space sized up front: this loop runs over every text byte.
+  // Write through a pointer into space sized up front.
   out.resize(std::min(cap, start + in.size()));
   char* dst = out.data() + start;
   char* const end = out.data() + out.size();
   bool last_space = start == 0 || out[start - 1] == ' ';
   std::size_t upper = 0;
   std::size_t letters = 0;
-  for (std::size_t i = 0; i < in.size() && dst < end; ++i) {
-    const auto c = static_cast<unsigned char>(in[i]);
+  std::size_t i = 0;
+  auto one_byte = [&](unsigned char c) {
     if (tables.space[c]) {
       if (!last_space) {
         *dst++ = ' ';
         last_space = true;
       }
-      continue;
+      return;
     }
     upper += (c >= 'A' && c <= 'Z') ? 1 : 0;
     letters += ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? 1 : 0;
     *dst++ = static_cast<char>(tables.lower[c]);
     last_space = false;
+  };
+  // Per-lane counts of upper-case bytes and letters, added up before a lane can overflow (x86-64's
+  // baseline has no popcount instruction to count mask bits directly).
+  byte16 upper_lanes{};
+  byte16 letter_lanes{};
+  int chunks_in_lanes = 0;
+  auto drain_lanes = [&] {
+    upper += lane_sum(upper_lanes);
+    letters += lane_sum(letter_lanes);
+    upper_lanes = byte16{};
+    letter_lanes = byte16{};
+    chunks_in_lanes = 0;
+  };
+  while (i + 16 <= in.size() && end - dst >= 16) {
+    byte16 v;
+    std::memcpy(&v, in.data() + i, 16);
+    const auto space = reinterpret_cast<byte16>(v == ' ' || static_cast<byte16>(v - 9) <= 4);  // \t \n \v \f \r
+    std::uint64_t space_lo;
+    std::uint64_t space_hi;
+    std::memcpy(&space_lo, &space, 8);
+    std::memcpy(&space_hi, reinterpret_cast<const char*>(&space) + 8, 8);
+    // A whitespace byte right after another (or after a space already written) would be dropped.
+    const std::uint64_t after_lo = (space_lo << 8) | (last_space ? 0xFF : 0);
+    const std::uint64_t after_hi = (space_hi << 8) | (space_lo >> 56);
+    if (((space_lo & after_lo) | (space_hi & after_hi)) != 0) {
+      for (std::size_t k = 0; k < 16; ++k) {
+        one_byte(static_cast<unsigned char>(in[i + k]));
+      }
+      i += 16;
+      continue;
+    }
+    const auto is_upper = reinterpret_cast<byte16>(static_cast<byte16>(v - 'A') <= 25);
+    const auto is_letter = reinterpret_cast<byte16>(static_cast<byte16>((v | 0x20) - 'a') <= 25);
+    const byte16 lowered = (v + (is_upper & 0x20)) & ~space;
+    const byte16 normalised = lowered | (space & ' ');
+    std::memcpy(dst, &normalised, 16);
+    dst += 16;
+    i += 16;
+    upper_lanes += is_upper & 1;
+    letter_lanes += is_letter & 1;
+    if (++chunks_in_lanes == 255) {
+      drain_lanes();
+    }
+    last_space = (space_hi >> 63) != 0;
+  }
+  drain_lanes();
+  for (; i < in.size() && dst < end; ++i) {
+    one_byte(static_cast<unsigned char>(in[i]));
   }
   out.resize(static_cast<std::size_t>(dst - out.data()));
   counts.upper += upper;
@@ -296,8 +359,10 @@ struct fast_sink {
 
 // Scores while extracting: each new feature's weight is added as it is found. The weight table is
 // larger than L2, so every new feature costs a cache miss; features are therefore queued and handled
-// a block at a time: repeats are dropped first (the bitmap is in L2), then the weights of the new
-// ones are prefetched together so their misses overlap, then added.
+// a block at a time: repeats are dropped first (the bitmap is in L2), the weights of the block's new
+// features are prefetched together so their misses overlap, and they are added one block later, by
+// when they have arrived (measured: adding a block's weights right after prefetching them stalled
+// on the first misses).
 class scoring_sink {
  public:
   scoring_sink(const float* weights, feature_set& seen) : _weights(weights), _seen(seen) {}
@@ -316,7 +381,9 @@ class scoring_sink {
   }
   weight_sum finish() {
     flush();
-    return {_sum, _seen.ids().size()};
+    const std::span<const std::uint32_t> all = _seen.ids();
+    add_weights(all.subspan(_summed));
+    return {_sum, all.size()};
   }
 
  private:
@@ -328,14 +395,18 @@ class scoring_sink {
   }
   void process(const std::uint32_t* block, std::size_t n) {
     const std::size_t first = _seen.insert_block(block, n);
-    const std::span<const std::uint32_t> fresh = _seen.ids().subspan(first);
-    for (std::uint32_t id : fresh) {
+    const std::span<const std::uint32_t> all = _seen.ids();
+    for (std::uint32_t id : all.subspan(first)) {
       __builtin_prefetch(_weights + id);
     }
+    add_weights(all.subspan(_summed, first - _summed));
+    _summed = first;
+  }
+  void add_weights(std::span<const std::uint32_t> ids) {
     // Four partial sums break the chain of dependent float additions.
     std::array<float, 4> sums{};
-    for (std::size_t k = 0; k < fresh.size(); ++k) {
-      sums[k & 3] += _weights[fresh[k]];
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      sums[k & 3] += _weights[ids[k]];
     }
     _sum += (sums[0] + sums[1]) + (sums[2] + sums[3]);
   }
@@ -344,6 +415,7 @@ class scoring_sink {
   feature_set& _seen;
   std::array<std::uint32_t, block_size> _queue{};
   std::size_t _queued = 0;
+  std::size_t _summed = 0;  // the bag's features before this index are in _sum
   float _sum = 0;
 };
 
