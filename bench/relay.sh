@@ -175,7 +175,7 @@ t_end=$(date +%s)
 CPU_MODEL=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 python3 "$HERE/report.py" --dir "$W" --messages "$N" --reps "$REPS" --latency-messages "$LAT_N" \
   --date "$started" --machine "$(nproc) cores, $CPU_MODEL" \
-  --command "bench/relay.sh${CACHE:+ $CACHE}" --model-from "$model_from" \
+  --command "${PW_BUILD:+PW_BUILD=$PW_BUILD }bench/relay.sh${CACHE:+ $CACHE}" --model-from "$model_from" \
   --seconds $((t_end - t_start)) > "$W/section.md"
 "$ROOT/bench/replace-section" "$BENCHMARKS_MD" relay "$W/section.md"
 cat "$W/section.md"

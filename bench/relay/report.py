@@ -129,6 +129,8 @@ def main():
     per_s = lambda r: ", ".join(f"{r[s]:.2f}× at -s {s}" for s in sessions)
 
     p = print
+    p("## Relay throughput and latency through real Postfix; the behaviour engine (issue 3)")
+    p()
     p(f"Measured {a.date} on {a.machine} (shared; the other engineers' builds may run meanwhile); "
       f"command: `{a.command}` (as root; {a.seconds} s). Run directory with every raw figure: `{a.dir}` (not committed).")
     p()
@@ -148,7 +150,8 @@ def main():
       f"setups alternated, median of {reps_done} repetitions. *accept* = messages / time until smtp-source exits "
       "(every message had its 250 after the milter's verdict); *e2e* = until the relay's queue is empty again "
       "(all handed to smtp-sink). CPU columns: ms of CPU per message of the filter's own processes "
-      "(Portwarden daemon; rspamd proxy + its redis) and of the whole machine.")
+      "(Portwarden daemon; rspamd proxy + its redis) and of the whole machine (which includes whatever else ran "
+      "on it meanwhile).")
     p()
     p("| setup | -s | accept msg/s | e2e msg/s | e2e vs bare | e2e vs rspamd | filter CPU ms/msg | machine CPU ms/msg | e2e of each run |")
     p("|---|---|---|---|---|---|---|---|---|")
