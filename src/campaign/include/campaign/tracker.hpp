@@ -7,7 +7,8 @@
 // evidence with content probability and behaviour (the tracker decides nothing about subscribers).
 //
 // Matching: a signature's bins are cut into `bands` bands of `rows` bins; each band is a key into an
-// index of the campaigns' representative signatures (locality-sensitive hashing), and the candidates
+// index of the campaigns' signatures (locality-sensitive hashing; the first `indexed_members` members
+// of a campaign are indexed, so later variants find it through any of them), and the candidates
 // are checked by similarity (share of agreeing bins, ≥ `similarity`) against the representative —
 // the first member's signature, whose bins the campaign narrows to those its members agree on (bins
 // a hash-buster tail changes stop counting). A message with little text (< `attachment_max_shingles`
@@ -18,7 +19,11 @@
 // - Distinct subscribers are exact up to `exact_subscribers` per campaign (keyed 32-bit hashes of the
 //   ids, with last-seen times, so the window count is exact too); beyond that, HyperLogLog sketches
 //   (2^8 registers, ~6.5 % standard error) for the total and for the current and previous window
-//   generations (window count then spans between one and two windows).
+//   generations (window count then spans between one and two windows). Message counts per window use
+//   the same two generations (aligned to multiples of window_ms).
+// - After restore a campaign is found through the band keys of its second and later indexed members
+//   (the first member's full-precision keys are not kept: memory); campaigns are snapshotted from
+//   their second message on, so each restored one has such keys.
 // - One subscriber sending any number of copies is one campaign with 1 distinct subscriber: never
 //   active (single-sender bulk is for the engine to judge, with `messages` and `distinct_subscribers`).
 // - Campaign ids are opaque ("c-" + 16 hex digits), keyed, stable for the campaign's lifetime and
@@ -33,9 +38,10 @@
 //   second message on, so a campaign of one holds no text at all.
 //
 // Ownership: the tracker copies what it keeps from a signature; views and records are values.
-// Thread-safety: every public member function may be called concurrently. Campaigns live in shards
-// (`shards`, chosen by the first band key of the representative), one mutex each; the band index is
-// per shard too, so `observe` locks the shards its band keys point to, one at a time.
+// Thread-safety: every public member function may be called concurrently; one mutex guards the
+// state (an observe holds it for a few microseconds: see BENCHMARKS.md for the measured contention
+// at the daemon's rates). One mutex also means two workers can never start two campaigns for one
+// template at the same moment.
 // Untrusted input: signatures derive from hostile messages but are fixed-size hashes; subscriber ids
 // are hashed. `restore` parses blobs from the store as untrusted: corrupt, truncated, foreign or
 // future-version blobs are refused with errc::corrupt / errc::invalid_input, never a crash.
@@ -72,11 +78,11 @@ struct tracker_settings {
   std::size_t attachment_max_shingles = 16;           // below this, attachment hashes join campaigns
   std::size_t max_domains = 8;                        // URL domains kept per campaign
   std::size_t persist_min_messages = 2;               // campaigns smaller than this are not snapshotted
-  std::size_t shards = 16;
+  std::size_t indexed_members = 4;                    // members whose band keys index the campaign
 };
 
 // errc::invalid_config naming the offending setting (k ≥ 1, windows > 0, similarity in (0,1],
-// bands ≥ 1, rows ≥ 1, bands × rows ≤ bins, caps ≥ 1, shards ≥ 1).
+// bands ≥ 1, rows ≥ 1, bands × rows ≤ bins, caps ≥ 1, max_campaigns < 2^24).
 result<void> validate(const tracker_settings& s, std::size_t signature_bins);
 
 // What observe tells the caller about the message's campaign.
@@ -135,6 +141,8 @@ class tracker {
   tracker(const tracker&) = delete;
   tracker& operator=(const tracker&) = delete;
 
+  // Records one message. A signature with neither text (shingles == 0) nor attachments has nothing
+  // to compare: no campaign (membership with an empty id and zero counts).
   membership observe(const fingerprint::signature& sig, std::string_view subscriber, std::int64_t now_ms);
 
   // Campaigns (active ones by default), most distinct subscribers first.

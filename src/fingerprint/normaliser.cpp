@@ -1,0 +1,285 @@
+#include "normaliser.hpp"
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <array>
+
+namespace pw::fingerprint::detail {
+namespace {
+
+// Words after which a recipient's name usually follows ("Dear John Smith,"). Case-folded.
+constexpr std::array<std::string_view, 16> greetings{"dear",  "hi",     "hello", "hey",   "greetings", "attn",
+                                                     "attention", "hallo", "liebe", "lieber", "hola", "bonjour",
+                                                     "ciao",  "caro",   "cara",  "querido"};
+
+bool is_space(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
+bool is_ascii_alpha(unsigned char c) noexcept { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool is_ascii_digit(unsigned char c) noexcept { return c >= '0' && c <= '9'; }
+char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept {
+  if (s.size() < prefix.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(s[i]) != prefix[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Punctuation that may wrap a URL or address in running text: "(see http://x.com/a)." or "<a@b.c>".
+bool is_wrapper(char c) noexcept {
+  switch (c) {
+    case '(': case ')': case '<': case '>': case '[': case ']': case '"': case '\'': case ',': case '.':
+    case ';': case ':': case '!': case '?': case '{': case '}': case '*':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Punctuation that ends a greeting ("Dear John," / "Hello Mary!").
+bool ends_greeting(char c) noexcept { return c == ',' || c == ':' || c == '!' || c == ';' || c == '.' || c == '?'; }
+
+bool host_chars_only(std::string_view s) noexcept {
+  for (unsigned char c : s) {
+    if (!(is_ascii_alpha(c) || is_ascii_digit(c) || c == '.' || c == '-' || c >= 0x80)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `c` is a valid code point (it came from U8_NEXT and u_foldCase).
+void append_utf8(std::string& out, UChar32 c) {
+  std::array<std::uint8_t, 4> buf{};
+  std::int32_t len = 0;
+  U8_APPEND_UNSAFE(buf.data(), len, c);
+  out.append(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(len));
+}
+
+void lower_into(std::string_view s, std::string& out) {
+  out.clear();
+  for (char c : s) {
+    out.push_back(lower(c));
+  }
+}
+
+}  // namespace
+
+void fold_into(std::string_view s, std::string& out) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const auto n = static_cast<std::int32_t>(std::min<std::size_t>(s.size(), INT32_MAX));
+  std::int32_t i = 0;
+  while (i < n) {
+    if (p[i] < 0x80) {
+      out.push_back(lower(static_cast<char>(p[i])));
+      ++i;
+      continue;
+    }
+    const std::int32_t start = i;
+    UChar32 c = 0;
+    U8_NEXT(p, i, n, c);
+    if (c < 0) {
+      out.append(s.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(i - start)));
+      continue;
+    }
+    append_utf8(out, u_foldCase(c, U_FOLD_CASE_DEFAULT));
+  }
+}
+
+std::string_view word_stream::registrable(const psl_ctx_t* psl, std::string_view host, std::string& scratch) {
+  while (!host.empty() && host.back() == '.') {
+    host.remove_suffix(1);
+  }
+  if (host.empty() || host.size() > 253) {
+    return host;
+  }
+  scratch.assign(host);  // NUL-terminated for libpsl
+  const char* reg = psl_registrable_domain(psl, scratch.c_str());
+  if (reg == nullptr) {
+    return scratch;
+  }
+  return std::string_view(scratch).substr(static_cast<std::size_t>(reg - scratch.c_str()));
+}
+
+bool word_stream::personal(std::string_view w) const {
+  return std::find(_personal.begin(), _personal.end(), w) != _personal.end();
+}
+
+void word_stream::walk(std::string_view text, std::size_t max_bytes) {
+  _budget = max_bytes;
+  _emitted = 0;
+  _greeting_left = 0;
+  std::size_t pos = 0;
+  while (pos < text.size() && _emitted < _budget) {
+    const std::size_t start = pos;
+    while (pos < text.size() && !is_space(static_cast<unsigned char>(text[pos]))) {
+      ++pos;
+    }
+    if (pos > start) {
+      chunk(text.substr(start, pos - start));
+    }
+    while (pos < text.size() && is_space(static_cast<unsigned char>(text[pos]))) {
+      if (text[pos] == '\n') {
+        _greeting_left = 0;  // a greeting ends with its line
+      }
+      ++pos;
+    }
+  }
+}
+
+void word_stream::chunk(std::string_view c) {
+  std::string_view core = c;
+  while (!core.empty() && is_wrapper(core.front())) {
+    core.remove_prefix(1);
+  }
+  while (!core.empty() && is_wrapper(core.back())) {
+    core.remove_suffix(1);
+  }
+  const bool breaks = !c.empty() && ends_greeting(c.back());
+
+  // URLs: the registrable domain stands for the whole URL (rotation of paths, tracking ids and
+  // subdomains then changes nothing; rotation of the domain itself changes one word).
+  std::string_view rest;
+  if (starts_with_ci(core, "http://")) {
+    rest = core.substr(7);
+  } else if (starts_with_ci(core, "https://")) {
+    rest = core.substr(8);
+  } else if (starts_with_ci(core, "ftp://")) {
+    rest = core.substr(6);
+  } else if (starts_with_ci(core, "www.")) {
+    rest = core;
+  }
+  if (!rest.empty()) {
+    std::size_t end = rest.find_first_of("/?#\\");
+    std::string_view authority = rest.substr(0, end);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      authority.remove_prefix(at + 1);
+    }
+    if (!authority.empty() && authority.front() != '[') {
+      authority = authority.substr(0, authority.find(':'));
+    }
+    lower_into(authority, _word);
+    special(registrable(_psl, _word, _host));
+  } else if (const std::size_t at = core.find('@'); at != std::string_view::npos && at > 0 && at + 1 < core.size() &&
+                                                     host_chars_only(core.substr(at + 1))) {
+    // An address: a recipient's own is personalisation; any other stands for its domain (local parts
+    // of reply-to addresses are rotated by campaigns).
+    _word.clear();
+    fold_into(core, _word);
+    if (!personal(_word)) {
+      lower_into(core.substr(at + 1), _word);
+      special(registrable(_psl, _word, _host));
+    }
+  } else if (core.find('.') != std::string_view::npos && host_chars_only(core) && core.find("..") == std::string_view::npos) {
+    // A bare host name ("example.com") when its last label is a known public suffix; otherwise
+    // ("file.txt", "3.14") ordinary words.
+    lower_into(core, _word);
+    std::string_view h = _word;
+    const std::size_t dot = h.rfind('.');
+    _host.assign(h.substr(dot + 1));
+    if (!_host.empty() && is_ascii_alpha(static_cast<unsigned char>(_host[0])) &&
+        psl_is_public_suffix2(_psl, _host.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0) {
+      if (!personal(_word)) {
+        special(registrable(_psl, _word, _host));
+      }
+    } else {
+      words_of(c);
+    }
+  } else {
+    words_of(c);
+  }
+  if (breaks) {
+    _greeting_left = 0;
+  }
+}
+
+void word_stream::words_of(std::string_view c) {
+  // Letters, marks and digits make words; anything else separates. A digit run becomes one '0'.
+  const auto* p = reinterpret_cast<const std::uint8_t*>(c.data());
+  const auto n = static_cast<std::int32_t>(c.size());
+  std::int32_t i = 0;
+  _word.clear();
+  bool last_digit = false;
+  auto flush = [&] {
+    if (!_word.empty()) {
+      word(_word);
+      _word.clear();
+    }
+    last_digit = false;
+  };
+  while (i < n) {
+    const std::uint8_t b = p[i];
+    if (b < 0x80) {
+      ++i;
+      if (is_ascii_alpha(b)) {
+        _word.push_back(lower(static_cast<char>(b)));
+        last_digit = false;
+      } else if (is_ascii_digit(b)) {
+        if (!last_digit) {
+          _word.push_back('0');
+        }
+        last_digit = true;
+      } else {
+        flush();
+      }
+      continue;
+    }
+    const std::int32_t start = i;
+    UChar32 cp = 0;
+    U8_NEXT(p, i, n, cp);
+    if (cp < 0) {
+      // Invalid UTF-8: the byte is part of the word as it is (a mis-declared charset still
+      // fingerprints consistently).
+      _word.append(c.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(i - start)));
+      last_digit = false;
+      continue;
+    }
+    if (u_isdigit(cp)) {
+      if (!last_digit) {
+        _word.push_back('0');
+      }
+      last_digit = true;
+    } else if (u_isalpha(cp) || (U_GET_GC_MASK(cp) & U_GC_M_MASK) != 0) {
+      append_utf8(_word, u_foldCase(cp, U_FOLD_CASE_DEFAULT));
+      last_digit = false;
+    } else {
+      flush();
+    }
+  }
+  flush();
+}
+
+void word_stream::word(std::string_view w) {
+  if (_emitted >= _budget) {
+    return;
+  }
+  if (_greeting_left > 0) {
+    --_greeting_left;
+    return;
+  }
+  if (personal(w)) {
+    return;
+  }
+  _emitted += w.size() + 1;
+  _sink(w);
+  if (std::find(greetings.begin(), greetings.end(), w) != greetings.end()) {
+    _greeting_left = _max_greeting_words;
+  }
+}
+
+void word_stream::special(std::string_view w) {
+  if (_emitted >= _budget || w.empty()) {
+    return;
+  }
+  _greeting_left = 0;
+  _emitted += w.size() + 1;
+  _sink(w);
+}
+
+}  // namespace pw::fingerprint::detail

@@ -1,0 +1,132 @@
+// fingerprint: normalisation steps, keyed-ness, near-duplicate similarity.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "fingerprint/fingerprint.hpp"
+
+namespace {
+
+using namespace pw::fingerprint;
+
+fingerprinter make(std::string_view secret = "test secret") {
+  auto f = fingerprinter::create(secret);
+  EXPECT_TRUE(f.has_value());
+  return std::move(f.value());
+}
+
+std::string mail(std::string_view to, std::string_view subject, std::string_view body) {
+  return "From: a@sender.example\r\nTo: " + std::string(to) + "\r\nSubject: " + std::string(subject) +
+         "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + std::string(body);
+}
+
+const std::string template_body =
+    "We are pleased to inform you that your account qualifies for our exclusive loan programme with rates "
+    "starting at 3.5 percent. To claim this offer simply reply today and one of our agents will contact you "
+    "within 24 hours to complete the paperwork. This limited time offer expires at the end of the month so "
+    "act now and secure your future with the lowest rates available anywhere on the market today. Visit "
+    "http://www.loans-best.example.com/claim?id=8812 for details.";
+
+TEST(fingerprint_normalise, case_digits_whitespace) {
+  auto f = make();
+  EXPECT_EQ(f.normalise("Good   WORLD\t\n 12345 and 7", {}), "good world 0 and 0");
+  // Digit runs collapse to '0'; punctuation separates words.
+  EXPECT_EQ(f.normalise("abc123def 4,500.00", {}), "abc0def 0 0 0");
+}
+
+TEST(fingerprint_normalise, unicode_case_folding) {
+  auto f = make();
+  // Simple case folding (one code point to one): ß stays ß.
+  EXPECT_EQ(f.normalise("STRASSE Straße ÀÉÎ", {}), "strasse straße àéî");
+  EXPECT_EQ(f.normalise("ΓΕΙΑ Σου ПРИВЕТ Мир", {}), "γεια σου привет мир");
+}
+
+TEST(fingerprint_normalise, urls_become_registrable_domains) {
+  auto f = make();
+  EXPECT_EQ(f.normalise("go to https://www.shop.example.co.uk/a/b?c=1 now", {}), "go to example.co.uk now");
+  EXPECT_EQ(f.normalise("(see http://user@Mail.Example.COM:8080/x).", {}), "see example.com");
+  EXPECT_EQ(f.normalise("visit www.deals.example.org today", {}), "visit example.org today");
+  EXPECT_EQ(f.normalise("bare host news.example.net here", {}), "bare host example.net here");
+  EXPECT_EQ(f.normalise("file.txt version 3.14", {}), "file txt version 0 0");
+  EXPECT_EQ(f.registrable_domain("a.b.example.co.uk"), "example.co.uk");
+}
+
+TEST(fingerprint_normalise, personalisation_removed) {
+  auto f = make();
+  auto msg = pw::mime::parse(mail("\"Smith, John\" <john.smith@isp.example>", "Hi", "x"));
+  const std::string_view env[] = {"john.smith@isp.example"};
+  const personalisation p = collect_personalisation(msg, env);
+  EXPECT_EQ(f.normalise("Dear John Smith, your order for john.smith@isp.example is ready. Thanks John", p),
+            "dear your order for is ready thanks");
+  // Greeting positions without a known name: up to two words after the greeting, to the comma.
+  EXPECT_EQ(f.normalise("Hello Mary, the offer. Dear Customer: buy", {}), "hello the offer dear buy");
+  // Other addresses stand for their domain.
+  EXPECT_EQ(f.normalise("write to sales@offers.example.com", {}), "write to example.com");
+}
+
+TEST(fingerprint, keyed_by_the_deployment_secret) {
+  auto a = make("secret one");
+  auto b = make("secret two");
+  const std::string raw = mail("x@y.example", "Offer", template_body);
+  const signature sa = a.compute_raw(raw, {});
+  const signature sb = b.compute_raw(raw, {});
+  ASSERT_GT(sa.shingles, 0u);
+  EXPECT_EQ(sa.shingles, sb.shingles);
+  EXPECT_LT(similarity(sa, sb), 0.2);
+  EXPECT_NE(sa.subject_shape, sb.subject_shape);
+  EXPECT_EQ(similarity(sa, a.compute_raw(raw, {})), 1.0);
+}
+
+TEST(fingerprint, near_duplicates_similar_different_messages_not) {
+  auto f = make();
+  std::mt19937 rng(7);
+  auto buster = [&](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) {
+      s += " w" + std::to_string(rng() % 100000) + "x";
+    }
+    return s;
+  };
+  const std::string_view env1[] = {"alice@a.example"};
+  const std::string_view env2[] = {"bob@b.example"};
+  const signature v1 = f.compute_raw(mail("alice@a.example", "Loans", "Dear Alice,\n" + template_body + buster(20)), env1);
+  const signature v2 = f.compute_raw(
+      mail("bob@b.example", "Cheap loans", "Dear   Bob,\n" + template_body + "\n" + buster(20)), env2);
+  EXPECT_GT(similarity(v1, v2), 0.5);
+  const signature other = f.compute_raw(mail("c@c.example", "Lunch",
+      "Shall we meet for lunch on Thursday at the usual place near the station? I will bring the report "
+      "we discussed and the figures from the last quarter so we can go through them together."), {});
+  EXPECT_LT(similarity(v1, other), 0.15);
+  EXPECT_FALSE(v1.url_domains.empty());
+  EXPECT_EQ(v1.url_domains.front(), "example.com");
+}
+
+TEST(fingerprint, attachments_hashed_exactly) {
+  auto f = make();
+  std::string png(600, 'P');
+  auto with_image = [&](std::string_view to) {
+    return "From: a@b.example\r\nTo: " + std::string(to) +
+           "\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+           "Content-Type: image/png\r\nContent-Disposition: attachment; filename=a.png\r\n\r\n" +
+           png + "\r\n--B--\r\n";
+  };
+  const signature a = f.compute_raw(with_image("x@y.example"), {});
+  const signature b = f.compute_raw(with_image("z@w.example"), {});
+  ASSERT_EQ(a.attachments.size(), 1u);
+  EXPECT_EQ(a.attachments, b.attachments);
+  EXPECT_EQ(a.shingles, 0u);
+}
+
+TEST(fingerprint, empty_and_hostile_input) {
+  auto f = make();
+  EXPECT_EQ(f.compute_raw("", {}).shingles, 0u);
+  std::string junk;
+  for (int i = 0; i < 5000; ++i) {
+    junk.push_back(static_cast<char>(i * 37));
+  }
+  (void)f.compute_raw(junk, {});
+  EXPECT_FALSE(validate(options{.bins = 48}).has_value());
+}
+
+}  // namespace
