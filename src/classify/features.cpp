@@ -313,10 +313,22 @@ class feature_set {
   // Inserts a block of ids; the new ones are appended to ids() from the returned index on.
   std::size_t insert_block(const std::uint32_t* block, std::size_t n) {
     reserve(n);
+    // The count and pointers live in locals here: a store into the bitmap (64-bit words) may alias
+    // the member count as far as the compiler knows, which cost a reload and store of it per id.
     const std::size_t first = _count;
+    std::size_t count = first;
+    std::uint64_t* const bits = _bits.data();
+    std::uint32_t* const ids = _ids.data();
     for (std::size_t k = 0; k < n; ++k) {
-      insert_reserved(block[k]);
+      const std::uint32_t id = block[k];
+      std::uint64_t& word = bits[id >> 6];
+      const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+      const bool fresh = (word & bit) == 0;
+      word |= bit;
+      ids[count] = id;  // written always, kept only when new (see insert_reserved)
+      count += fresh ? 1 : 0;
     }
+    _count = count;
     return first;
   }
   std::span<const std::uint32_t> ids() const { return {_ids.data(), _count}; }
@@ -506,10 +518,19 @@ void feature_extractor::extract_into(const mime::message& msg, Sink& sink) {
       const std::size_t positions = length - n + 1;
       for (std::size_t start = 0; start < positions; start += block) {
         const std::size_t count = std::min(block, positions - start);
-        for (std::size_t k = 0; k < count; ++k) {
-          std::uint64_t gram;
-          std::memcpy(&gram, buf.data() + start + k, 8);
-          ids[k] = n == 2 ? pair_region + static_cast<std::uint32_t>(gram & mask) : to_id((gram & mask) ^ tag, bits);
+        const char* const at = buf.data() + start;
+        if (n == 2) {
+          for (std::size_t k = 0; k < count; ++k) {
+            std::uint16_t pair;
+            std::memcpy(&pair, at + k, 2);
+            ids[k] = pair_region + pair;
+          }
+        } else {
+          for (std::size_t k = 0; k < count; ++k) {
+            std::uint64_t gram;
+            std::memcpy(&gram, at + k, 8);
+            ids[k] = to_id((gram & mask) ^ tag, bits);
+          }
         }
         sink.add_block(ids.data(), count, kind, [&](std::size_t k) { return buf.substr(start + k, n); });
       }
