@@ -287,6 +287,8 @@ TEST(CampaignMutator, HtmlNoiseOnlyInHtmlOutsideTags) {
 TEST(CampaignMutator, ImageOnlyVariantsHaveNoTextPart) {
   mutation_settings s = only(mutation::image_only);
   s.image_only_share = 1.0;
+  EXPECT_EQ(make_mutator(alternative_template, 8, s).images().size(), 1u) << "one image per campaign by default";
+  s.image_pool_size = 3;
   const auto m = make_mutator(alternative_template, 8, s);
   ASSERT_EQ(m.images().size(), 3u);
   std::set<std::uint32_t> used;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "classify/classifier.hpp"
+#include "campaigns_eval.hpp"
 #include "classify/trainer.hpp"
 #include "config/config.hpp"
 #include "message_files.hpp"
@@ -476,6 +477,15 @@ int main(int argc, char** argv) {
   roc->add_option("--svg", roc_svg, "write all curves into one SVG plot");
   roc->footer(exit_codes_help);
 
+  // campaigns eval
+  auto* campaigns = app.add_subcommand("campaigns", "Campaign detection across subscribers (issue 4)");
+  campaigns->require_subcommand(1);
+  auto* campaigns_eval = campaigns->add_subcommand(
+      "eval", "Measure campaign detection on mutated corpus spam and corpus ham: recall, false merges, speed");
+  pw::app::campaigns_eval_options campaigns_eval_options;
+  pw::app::add_campaigns_eval_options(*campaigns_eval, campaigns_eval_options);
+  campaigns_eval->footer(exit_codes_help);
+
   // serve
   auto* serve = app.add_subcommand("serve", "Run the relay service: Postfix milter + policy delegation + HTTP API");
   std::string config_path = "/etc/portwarden/portwarden.toml";
@@ -521,6 +531,9 @@ int main(int argc, char** argv) {
   }
   if (roc->parsed()) {
     return run_roc(roc_inputs, roc_threshold, roc_json, roc_svg);
+  }
+  if (campaigns_eval->parsed()) {
+    return pw::app::run_campaigns_eval(campaigns_eval_options);
   }
   if (serve->parsed()) {
     return pw::server::serve(config_path);

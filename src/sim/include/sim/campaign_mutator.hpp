@@ -33,7 +33,9 @@
 //   image_only        a share `image_only_share` (10 %) of the variants are replaced by a message whose
 //                     only content is one inline GIF attachment: the template's headers, the variant's
 //                     Subject and To, a multipart/mixed body with no text part. The GIF is one of
-//                     `image_pool_size` (3) noise images of the campaign (valid GIF89a, 200x50 pixels).
+//                     `image_pool_size` noise images of the campaign (valid GIF89a, 200x50 pixels):
+//                     by default 1, the same image bytes for the whole campaign; a few (3) model
+//                     campaigns that rotate their images, which exact attachment hashes cannot link.
 // Every variant also gets a fresh Message-ID, as bots generate them; the rest of the template (other
 // headers, the MIME structure, attachments, charsets, transfer encodings) is kept. Text parts are
 // decoded, mutated and re-encoded with their own transfer encoding, so a variant is valid MIME
@@ -94,7 +96,7 @@ struct mutation_settings {
   double whitespace_noise_rate = 0.05;  // share of whitespace runs outside tags that get extra whitespace
   double html_noise_rate = 0.05;        // share of whitespace runs in HTML text that get a comment/tag/span
   double image_only_share = 0.10;       // share of variants that are image-only
-  std::uint32_t image_pool_size = 3;    // distinct images per campaign
+  std::uint32_t image_pool_size = 1;    // distinct images per campaign
 };
 
 // The recipient a variant is addressed to: what a fingerprinter must strip as personalisation.
