@@ -46,7 +46,10 @@ struct pending_verdict {
 class milter_connection final : public drainable, public std::enable_shared_from_this<milter_connection> {
  public:
   milter_connection(service& svc, stream_socket socket)
-      : _svc(svc), _socket(std::move(socket)), _deadline(_socket.get_executor()) {
+      : _svc(svc),
+        _socket(std::move(socket)),
+        _deadline(_socket.get_executor()),
+        _session(negotiation_for(*svc.current())) {
     boost::system::error_code ec;
     const int family = _socket.local_endpoint(ec).protocol().family();
     _inet = !ec && (family == AF_INET || family == AF_INET6);
@@ -87,6 +90,18 @@ class milter_connection final : public drainable, public std::enable_shared_from
       self->_session.feed(std::string_view(self->_in.data(), n));
       self->process();
     });
+  }
+
+  // Every stage Postfix waits on costs a round trip per message. With the policy service in front,
+  // RCPT gating happens there, so the milter asks for no answer before end of message (measured on
+  // 2 cores: the RCPT answer given twice cost ~10 % of relay throughput). Without it, the milter
+  // answers at RCPT and gates there itself.
+  static milter::negotiation negotiation_for(const runtime& rt) {
+    milter::negotiation n;
+    const bool policy_gates = rt.settings.server.policy.type != config::listen_address::kind::disabled;
+    n.reply.mail = false;
+    n.reply.rcpt = !policy_gates;
+    return n;
   }
 
   // Stages we negotiated "no reply" for (headers, body chunks) arrive as packets Postfix does not
