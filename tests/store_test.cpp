@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -239,6 +240,42 @@ TEST(SqliteStore, EmptyFileIsMigratedToTheCurrentSchema) {
   EXPECT_EQ(sql_on_file(path, "SELECT count(*) FROM subscriber_state"), "1");
 }
 
+TEST(SqliteStore, CampaignsAreUpsertedDeletedAndScannedInOneTransaction) {
+  auto store = open_or_die(":memory:");
+  std::vector<campaign_record> first{{"c-0001", bytes_of("one"), 10}, {"c-0002", bytes_of("two"), 11}};
+  ASSERT_TRUE(store->save_campaigns(first, {}));
+  std::vector<campaign_record> second{{"c-0002", bytes_of("two, later"), 20}, {"c-0003", bytes_of("three"), 21}};
+  const std::vector<std::string> gone{"c-0001", "c-never-stored"};
+  ASSERT_TRUE(store->save_campaigns(second, gone));
+  std::map<std::string, campaign_record> seen;
+  auto n = store->scan_campaigns([&](const campaign_record& r) { seen[r.id] = r; });
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2U);
+  EXPECT_EQ(seen.count("c-0001"), 0U);
+  EXPECT_EQ(seen["c-0002"], second[0]);
+  EXPECT_EQ(seen["c-0003"], second[1]);
+}
+
+TEST(SqliteStore, VersionOneDatabaseIsMigratedKeepingItsData) {
+  temp_dir dir;
+  const std::string path = dir / "v1.db";
+  {
+    auto store = open_or_die(path);
+    ASSERT_TRUE(store->save_states(std::vector<state_record>{{"alice", bytes_of("state"), 7}}));
+  }
+  // Make the file look exactly like one written by schema version 1.
+  sql_on_file(path, "DROP TABLE campaign_state");
+  sql_on_file(path, "PRAGMA user_version = 1");
+  {
+    auto store = open_or_die(path);
+    auto alice = store->load_state("alice");
+    ASSERT_TRUE(alice.found());
+    EXPECT_EQ(alice->blob, bytes_of("state"));
+    ASSERT_TRUE(store->save_campaigns(std::vector<campaign_record>{{"c-1", bytes_of("x"), 1}}, {}));
+  }
+  EXPECT_EQ(sql_on_file(path, "PRAGMA user_version"), std::to_string(sqlite_schema_version));
+}
+
 TEST(SqliteStore, NewerSchemaIsRefusedWithAClearError) {
   temp_dir dir;
   const std::string path = dir / "newer.db";
@@ -403,7 +440,7 @@ TEST(SqliteStore, PrivacySchemaHasNoContentColumnsAndFileHoldsNoContent) {
   }
   sqlite3_finalize(s);
   sqlite3_close(db);
-  EXPECT_EQ(columns, 16);
+  EXPECT_EQ(columns, 19);
 
   // The messages these decisions are about; only their metadata reaches the store.
   const std::string subject_marker = "PWMARK-SUBJECT-7f3a9c";

@@ -50,6 +50,14 @@ CREATE TABLE held_message (
 ) WITHOUT ROWID;
 CREATE INDEX held_message_by_subscriber ON held_message(subscriber, held_ms);
 )sql",
+    // 1 → 2 (issue 4): campaign tracker snapshots.
+    R"sql(
+CREATE TABLE campaign_state (
+  id TEXT PRIMARY KEY NOT NULL,
+  blob BLOB NOT NULL,
+  updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 struct db_closer {
@@ -238,6 +246,9 @@ struct statements {
   statement_ptr held_for;
   statement_ptr release_held;
   statement_ptr delete_old_released;
+  statement_ptr upsert_campaign;
+  statement_ptr delete_campaign;
+  statement_ptr scan_campaigns;
 };
 
 result<statements> prepare_all(sqlite3* db) {
@@ -268,6 +279,11 @@ result<statements> prepare_all(sqlite3* db) {
        "ORDER BY held_ms, queue_id"},
       {&st.release_held, "UPDATE held_message SET released_ms = coalesce(released_ms, ?2) WHERE queue_id = ?1"},
       {&st.delete_old_released, "DELETE FROM held_message WHERE released_ms < ?1"},
+      {&st.upsert_campaign,
+       "INSERT INTO campaign_state(id, blob, updated_ms) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(id) DO UPDATE SET blob = excluded.blob, updated_ms = excluded.updated_ms"},
+      {&st.delete_campaign, "DELETE FROM campaign_state WHERE id = ?1"},
+      {&st.scan_campaigns, "SELECT id, blob, updated_ms FROM campaign_state"},
   };
   for (const auto& [slot, sql] : all) {
     auto s = prepare(db, sql);
@@ -345,6 +361,64 @@ class sqlite_store final : public state_store {
         return db_error(_db.get(), rc, "scanning subscriber state");
       }
       read_text(s, 0, r.subscriber);
+      read_blob(s, 1, r.blob);
+      r.updated_ms = sqlite3_column_int64(s, 2);
+      visit(r);
+      ++visited;
+    }
+  }
+
+  result<void> save_campaigns(std::span<const campaign_record> updated,
+                              std::span<const std::string> removed) override {
+    std::lock_guard lock(_mutex);
+    return in_transaction([&]() -> result<void> {
+      for (const auto& r : updated) {
+        sqlite3_stmt* s = _st.upsert_campaign.get();
+        statement_use use(s);
+        int rc = bind_text(s, 1, r.id);
+        if (rc == SQLITE_OK) {
+          rc = bind_blob(s, 2, r.blob);
+        }
+        if (rc == SQLITE_OK) {
+          rc = sqlite3_bind_int64(s, 3, r.updated_ms);
+        }
+        if (rc == SQLITE_OK) {
+          rc = sqlite3_step(s);
+        }
+        if (rc != SQLITE_DONE) {
+          return db_error(_db.get(), rc, "saving campaign state");
+        }
+      }
+      for (const auto& id : removed) {
+        sqlite3_stmt* s = _st.delete_campaign.get();
+        statement_use use(s);
+        int rc = bind_text(s, 1, id);
+        if (rc == SQLITE_OK) {
+          rc = sqlite3_step(s);
+        }
+        if (rc != SQLITE_DONE) {
+          return db_error(_db.get(), rc, "deleting campaign state");
+        }
+      }
+      return {};
+    });
+  }
+
+  result<std::size_t> scan_campaigns(const std::function<void(const campaign_record&)>& visit) override {
+    std::lock_guard lock(_mutex);
+    statement_use use(_st.scan_campaigns.get());
+    sqlite3_stmt* s = use.get();
+    campaign_record r;
+    std::size_t visited = 0;
+    for (;;) {
+      const int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) {
+        return visited;
+      }
+      if (rc != SQLITE_ROW) {
+        return db_error(_db.get(), rc, "scanning campaign state");
+      }
+      read_text(s, 0, r.id);
       read_blob(s, 1, r.blob);
       r.updated_ms = sqlite3_column_int64(s, 2);
       visit(r);

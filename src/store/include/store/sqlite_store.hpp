@@ -34,7 +34,7 @@ struct sqlite_options {
 };
 
 // The schema version this build writes; a database with a higher `user_version` is refused.
-inline constexpr int sqlite_schema_version = 1;
+inline constexpr int sqlite_schema_version = 2;
 
 [[nodiscard]] result<std::unique_ptr<state_store>> open_sqlite(const std::string& path, const sqlite_options& options);
 

@@ -71,6 +71,16 @@ struct held_record {
   bool operator==(const held_record&) const = default;
 };
 
+// One campaign's state as the campaign tracker serialised it (counts, keyed hashes, signature bins
+// and, for campaigns of several messages, registrable URL domains); opaque to the store.
+struct campaign_record {
+  std::string id;
+  std::vector<std::byte> blob;
+  std::int64_t updated_ms = 0;
+
+  bool operator==(const campaign_record&) const = default;
+};
+
 class state_store {
  public:
   virtual ~state_store() = default;
@@ -87,6 +97,14 @@ class state_store {
   virtual result<std::size_t> scan_states(const std::function<void(const state_record&)>& visit) = 0;
   // Deletes snapshots whose `updated_ms` is before `cutoff_ms` (subscribers gone quiet); returns the count.
   virtual result<std::size_t> delete_states_older_than(std::int64_t cutoff_ms) = 0;
+
+  // --- campaign snapshots ---
+
+  // Upserts `updated` and deletes `removed` (expired or evicted campaigns), in one transaction.
+  virtual result<void> save_campaigns(std::span<const campaign_record> updated,
+                                      std::span<const std::string> removed) = 0;
+  // Calls `visit` once per stored campaign; returns how many (same failure rule as scan_states).
+  virtual result<std::size_t> scan_campaigns(const std::function<void(const campaign_record&)>& visit) = 0;
 
   // --- decision log ---
 
