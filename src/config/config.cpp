@@ -758,6 +758,9 @@ const registry<settings>& settings_registry() {
          "The behaviour engine: evidence per subscriber and the graduated response normal → watch (tag) → "
          "throttle (defer beyond a rate) → hold (Postfix hold queue)."},
         {"classifier", "Content scoring. Without a model the engine decides on behaviour alone (content-blind)."},
+        {"campaigns",
+         "Campaigns across subscribers: near-duplicate messages grouped by keyed one-way fingerprints; a "
+         "campaign sent by campaigns.k distinct subscribers is active and is evidence for each of them."},
         {"store", "The embedded store: subscriber state snapshots, the decision log and held messages."},
         {"privacy", "Keyed one-way hashing of recipients, domains, senders and HELO names."},
         {"subscribers",
@@ -850,6 +853,30 @@ const registry<settings>& settings_registry() {
             "Model file written by `portwarden train`; \"\" = content-blind."),
 
         make_option<settings>(
+            "campaigns.enabled", bool_codec{}, [](auto& s) -> auto& { return s.campaigns.enabled; },
+            "Fingerprint every message and track campaigns. Fingerprints are keyed one-way hashes; "
+            "nothing readable is kept but the URL domains of campaigns sent by campaigns.k subscribers."),
+        make_option<settings>(
+            "campaigns.k", integer_codec<std::size_t>{2, 1000}, [](auto& s) -> auto& { return s.campaigns.tracker.k; },
+            "Distinct subscribers that make a campaign active, and that content-derived evidence (URL "
+            "domains, subject shape, first seen) needs before the API shows it (k-anonymity)."),
+        make_option<settings>(
+            "campaigns.window", duration_codec{60'000, 30LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.campaigns.tracker.window_ms; },
+            "The window in which campaigns.k distinct subscribers make a campaign active."),
+        make_option<settings>(
+            "campaigns.similarity", real_codec{0.05, 1.0}, [](auto& s) -> auto& { return s.campaigns.tracker.similarity; },
+            "Minimum estimated similarity of a message to a campaign's template to join it."),
+        make_option<settings>(
+            "campaigns.expire_idle", duration_codec{60'000, 365LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.campaigns.tracker.expire_idle_ms; },
+            "Campaigns not seen for this long are forgotten, in memory and in the store."),
+        make_option<settings>(
+            "campaigns.max_campaigns", integer_codec<std::size_t>{1000, 16'000'000},
+            [](auto& s) -> auto& { return s.campaigns.tracker.max_campaigns; },
+            "Memory bound: beyond this many tracked campaigns the least recently seen are evicted."),
+
+        make_option<settings>(
             "store.path", path_codec{}, [](auto& s) -> auto& { return s.store.path; },
             "SQLite database (WAL mode); its directory must exist and be writable by "
             "server.user."),
@@ -904,6 +931,9 @@ void check_engine(const settings& s, read_context& ctx) {
   if (auto ok = behavior::validate(s.engine); !ok) {
     const position p = place(ctx, "engine");
     ctx.diag.error(p, "engine: " + ok.error().message);
+  }
+  if (auto ok = campaign::validate(s.campaigns.tracker, s.campaigns.fingerprint.bins); !ok) {
+    ctx.diag.error(place(ctx, "campaigns"), "campaigns: " + ok.error().message);
   }
 }
 

@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "behavior/engine.hpp"
+#include "campaign/tracker.hpp"
+#include "fingerprint/fingerprint.hpp"
 #include "common/result.hpp"
 #include "identity/directory.hpp"
 
@@ -83,6 +85,13 @@ struct classifier_settings {
   std::string model;  // "" = content-blind: behaviour evidence only
 };
 
+// Cross-subscriber campaign detection (one-way fingerprints; see campaign/tracker.hpp).
+struct campaign_settings {
+  bool enabled = true;
+  campaign::tracker_settings tracker;
+  fingerprint::options fingerprint;
+};
+
 struct store_settings {
   std::string path = "/var/lib/portwarden/state.db";
   std::int64_t snapshot_interval_ms = 30'000;
@@ -106,6 +115,7 @@ struct settings {
   server_settings server;
   behavior::engine_settings engine;
   classifier_settings classifier;
+  campaign_settings campaigns;
   store_settings store;
   privacy_settings privacy;
   subscriber_settings subscribers;
