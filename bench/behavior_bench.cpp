@@ -4,7 +4,8 @@
 //                      ≥ 200,000/s). Event mix: subscribers drawn with a skew (a few send most
 //                      mail), 1 recipient for 80 % of messages, 2–5 for 18 %, 20 for 2 %; recipients
 //                      mostly from each subscriber's circle of 30, 15 % strangers; a spam probability
-//                      on 90 % (content-blind for the rest); time advances 2 ms per message.
+//                      on 90 % (content-blind for the rest); 10 % in a campaign, half of those in an
+//                      active one (3–50 subscribers); time advances 2 ms per message.
 //   BM_on_recipient    the RCPT-time gate on the same population, given each event's first recipient
 //                      (recorded only when the gate defers; ~all of them answer from the level).
 //   BM_memory_1M       1,000,000 subscribers, one message each; counters: bytes_per_subscriber from
@@ -53,6 +54,7 @@ struct event_source {
     std::uint8_t recipients;
     bool scored;
     float spam;
+    std::uint8_t campaign;  // 0: none; 1: single-sender (inactive); ≥ 3: active, that many subscribers
   };
   std::vector<ev> events;
 
@@ -86,7 +88,11 @@ struct event_source {
       for (const std::string& a : rcpts) {
         hashes.push_back(hasher.domain(a));
       }
-      events.push_back({s, first, static_cast<std::uint8_t>(n), u(rng) < 0.9, static_cast<float>(u(rng) * 0.4)});
+      const bool scored = u(rng) < 0.9;
+      const auto spam = static_cast<float>(u(rng) * 0.4);
+      const double c = u(rng);
+      const auto campaign = static_cast<std::uint8_t>(c < 0.05 ? 1 : (c < 0.10 ? 3 + rng() % 48 : 0));
+      events.push_back({s, first, static_cast<std::uint8_t>(n), scored, spam, campaign});
     }
   }
 
@@ -102,6 +108,9 @@ struct event_source {
     m.recipient_domain_hashes = {hashes.data() + e.first + e.recipients, e.recipients};
     if (e.scored) {
       m.spam_probability = e.spam;
+    }
+    if (e.campaign != 0) {
+      m.campaign = campaign_evidence{e.campaign, e.campaign >= 3};
     }
     return m;
   }

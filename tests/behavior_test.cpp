@@ -29,6 +29,14 @@ class simulation {
   decision send(const std::string& sub, std::int64_t now, const std::vector<std::string>& rcpts,
                 std::optional<double> spam, const std::string& plan = "residential",
                 const std::string& sender = "owner@home.example", const std::string& helo = "pc.home.example") {
+    return send_in_campaign(sub, now, rcpts, spam, std::nullopt, plan, sender, helo);
+  }
+
+  // A message the campaign tracker placed in a campaign (nullopt: in none).
+  decision send_in_campaign(const std::string& sub, std::int64_t now, const std::vector<std::string>& rcpts,
+                            std::optional<double> spam, std::optional<campaign_evidence> campaign,
+                            const std::string& plan = "residential", const std::string& sender = "owner@home.example",
+                            const std::string& helo = "pc.home.example") {
     std::vector<std::uint64_t> r;
     std::vector<std::uint64_t> d;
     for (const std::string& a : rcpts) {
@@ -45,6 +53,7 @@ class simulation {
     ev.recipient_domain_hashes = d;
     ev.spam_probability = spam;
     ev.size_bytes = 4096;
+    ev.campaign = campaign;
     return eng.on_message(ev);
   }
 
@@ -109,6 +118,49 @@ burst_result burst(simulation& sim, const std::string& sub, std::int64_t start, 
     if (r.first_hold < 0 && r.last.lvl == level::hold) {
       r.first_hold = i + 1;
     }
+  }
+  return r;
+}
+
+// An S3-like low-and-slow bot (issue 5): bursts of 2–5 messages 1–5 min apart, a burst every
+// 30–90 min (so at most 10 messages an hour), one stranger per message, each on its own domain (≤ 10
+// per destination domain per day). With `in_campaign` its template is shared with other bots: an
+// active campaign whose distinct-subscriber count grows from 3 to 12.
+struct slow_bot_result {
+  int sent = 0;
+  int first_watch = -1;
+  int first_throttle = -1;
+  int first_hold = -1;
+  level worst = level::normal;
+  decision last;
+};
+
+slow_bot_result slow_bot(simulation& sim, const std::string& sub, std::int64_t start, std::int64_t duration,
+                         std::optional<double> spam, bool in_campaign, std::mt19937& rng) {
+  std::uniform_int_distribution<int> burst_size(2, 5);
+  std::uniform_int_distribution<std::int64_t> within(1 * minute, 5 * minute);
+  std::uniform_int_distribution<std::int64_t> between(30 * minute, 90 * minute);
+  slow_bot_result r;
+  std::int64_t burst_start = start;
+  while (burst_start < start + duration) {
+    std::int64_t t = burst_start;
+    for (int n = burst_size(rng); n > 0; --n) {
+      std::optional<campaign_evidence> campaign;
+      if (in_campaign) {
+        campaign = campaign_evidence{static_cast<std::uint32_t>(std::min(12, 3 + r.sent / 2)), true};
+      }
+      r.last = sim.send_in_campaign(sub, t, {stranger(10'000 + r.sent)}, spam, campaign);
+      ++r.sent;
+      r.worst = std::max(r.worst, r.last.lvl);
+      for (auto [lvl, first] : {std::pair{level::watch, &r.first_watch}, std::pair{level::throttle, &r.first_throttle},
+                                std::pair{level::hold, &r.first_hold}}) {
+        if (*first < 0 && r.last.lvl >= lvl) {
+          *first = r.sent;
+        }
+      }
+      t += within(rng);
+    }
+    burst_start += between(rng);
   }
   return r;
 }
@@ -208,6 +260,146 @@ TEST(behavior, spammy_content_alone_never_throttles) {
   EXPECT_LE(worst, level::watch);
 }
 
+TEST(behavior, low_and_slow_bot_in_an_active_campaign_with_spammy_content_is_held) {
+  int worst_first_hold = 0;
+  for (int seed = 0; seed < 20; ++seed) {
+    simulation with_campaign;
+    simulation without_campaign;
+    std::mt19937 rng_a(100 + seed);
+    std::mt19937 rng_b(100 + seed);
+    const std::string sub = "s3-bot-" + std::to_string(seed);
+    const std::int64_t start = live_ordinary_days(with_campaign, sub, 14, 3, 10, rng_a) + 10 * hour;
+    live_ordinary_days(without_campaign, sub, 14, 3, 10, rng_b);
+    std::mt19937 bot_a(seed);
+    std::mt19937 bot_b(seed);
+    const slow_bot_result r = slow_bot(with_campaign, sub, start, 3 * hour, 0.95, true, bot_a);
+    const slow_bot_result alone = slow_bot(without_campaign, sub, start, 3 * hour, 0.95, false, bot_b);
+    ASSERT_GT(r.first_hold, 0) << seed;
+    EXPECT_LE(r.first_hold, 6) << seed;
+    EXPECT_GE(r.first_hold, 3) << seed;  // never on the first campaign messages alone
+    EXPECT_EQ(r.last.act, action::hold);
+    EXPECT_TRUE(has_reason(r.last, reason_code::campaign));
+    // Without the campaign the same bot has no volume excess in these hours: content tags it only.
+    EXPECT_EQ(alone.worst, level::watch) << seed;
+    worst_first_hold = std::max(worst_first_hold, r.first_hold);
+    if (seed == 0) {
+      std::printf("S3 bot, campaign, p 0.95: throttle at message %d, hold at %d; %s\n", r.first_throttle, r.first_hold,
+                  describe(r.last.reasons_view()).c_str());
+    }
+  }
+  std::printf("S3 bot, campaign, p 0.95: hold at message %d at the latest over 20 seeds\n", worst_first_hold);
+}
+
+TEST(behavior, content_blind_campaign_membership_is_at_most_watch) {
+  for (int seed = 0; seed < 20; ++seed) {
+    simulation sim;
+    std::mt19937 rng(200 + seed);
+    const std::string sub = "blind-bot-" + std::to_string(seed);
+    const std::int64_t start = live_ordinary_days(sim, sub, 14, 3, 10, rng) + 10 * hour;
+    std::mt19937 bot(seed);
+    const slow_bot_result r = slow_bot(sim, sub, start, 3 * hour, std::nullopt, true, bot);
+    EXPECT_EQ(r.worst, level::watch) << seed;  // tagged by membership, never more
+    EXPECT_EQ(r.last.act, action::tag);
+    EXPECT_TRUE(has_reason(r.last, reason_code::campaign));
+  }
+}
+
+TEST(behavior, campaign_with_doubtful_content_is_at_most_throttle) {
+  level worst = level::normal;
+  for (int seed = 0; seed < 20; ++seed) {
+    simulation sim;
+    std::mt19937 rng(300 + seed);
+    const std::string sub = "doubtful-" + std::to_string(seed);
+    const std::int64_t start = live_ordinary_days(sim, sub, 14, 3, 10, rng) + 10 * hour;
+    std::mt19937 bot(seed);
+    const slow_bot_result r = slow_bot(sim, sub, start, 3 * hour, 0.75, true, bot);
+    EXPECT_LE(r.worst, level::throttle) << seed;
+    EXPECT_GE(r.worst, level::watch) << seed;
+    worst = std::max(worst, r.worst);
+  }
+  std::printf("S3-rate campaign at p 0.75: worst level %s\n", std::string(level_name(worst)).c_str());
+}
+
+// A chain letter forwarded by people: an active campaign (many subscribers), a low spam probability,
+// known recipients at human rates. Campaign evidence must add nothing to what behaviour gives, also
+// for the one who forwards it to 40 friends at once (a volume excess).
+TEST(behavior, chain_letter_forwarded_by_people_adds_nothing) {
+  simulation with_campaign;
+  simulation without_campaign;
+  level worst = level::normal;
+  for (int s = 0; s < 30; ++s) {
+    const std::string sub = "forwarder-" + std::to_string(s);
+    std::mt19937 rng_a(400 + s);
+    std::mt19937 rng_b(400 + s);
+    const std::int64_t evening = live_ordinary_days(with_campaign, sub, 50, 2, 40, rng_a) + 19 * hour;
+    live_ordinary_days(without_campaign, sub, 50, 2, 40, rng_b);
+    const campaign_evidence chain{static_cast<std::uint32_t>(s + 1), s + 1 >= 3};
+    std::vector<std::vector<std::string>> forwards;
+    if (s == 0) {
+      std::vector<std::string> everyone;
+      for (int c = 0; c < 40; ++c) {
+        everyone.push_back(contact(c));
+      }
+      forwards.push_back(everyone);
+    } else {
+      for (int f = 0; f < 3; ++f) {
+        forwards.push_back({contact(3 * f + s % 5), contact(3 * f + 1 + s % 5)});
+      }
+    }
+    for (std::size_t f = 0; f < forwards.size(); ++f) {
+      const std::int64_t t = evening + static_cast<std::int64_t>(f) * 10 * minute;
+      const decision a = with_campaign.send_in_campaign(sub, t, forwards[f], 0.2, chain);
+      const decision b = without_campaign.send(sub, t, forwards[f], 0.2);
+      EXPECT_EQ(a.suspicion, b.suspicion) << sub;
+      EXPECT_EQ(a.lvl, b.lvl) << sub;
+      worst = std::max(worst, a.lvl);
+      if (s == 0) {
+        EXPECT_GT(a.suspicion, 0.0f);  // the 40-recipient forward is a volume excess, as before
+      }
+    }
+  }
+  EXPECT_LE(worst, level::watch);
+}
+
+// Single-sender bulk: a business mailing its 3,000-member list every day (personalised copies, a
+// campaign of one subscriber, so never active) with a learnt baseline stays normal, and the
+// campaign membership changes nothing.
+TEST(behavior, single_sender_bulk_newsletter_is_no_campaign_evidence) {
+  simulation with_campaign;
+  simulation without_campaign;
+  constexpr int members = 3000;
+  const std::int64_t gap = 10 * hour / members;  // 5 a minute, 08:00 to 18:00
+  level worst = level::normal;
+  for (int dd = 0; dd < 21; ++dd) {
+    for (int i = 0; i < members; ++i) {
+      const std::int64_t t = t0 + dd * day + 8 * hour + i * gap;
+      const std::vector<std::string> to{"member" + std::to_string(i) + "@isp" + std::to_string(i % 500) + ".example"};
+      const campaign_evidence own_template{1, false};
+      const decision a = with_campaign.send_in_campaign("shop", t, to, 0.3, own_template, "business");
+      const decision b = without_campaign.send("shop", t, to, 0.3, "business");
+      ASSERT_EQ(a.suspicion, b.suspicion) << dd << " " << i;
+      if (dd >= 14) {
+        worst = std::max(worst, a.lvl);
+        EXPECT_FALSE(has_reason(a, reason_code::campaign));
+      }
+    }
+  }
+  EXPECT_EQ(worst, level::normal);
+  const auto rep = with_campaign.eng.report("shop", t0 + 21 * day);
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->baseline_learnt);
+}
+
+TEST(behavior, campaign_weight_zero_disables_campaign_evidence) {
+  engine_settings s;
+  s.plans[0].campaign_weight = 0;
+  simulation sim(s);
+  std::mt19937 rng(500);
+  const std::int64_t start = live_ordinary_days(sim, "bot", 14, 3, 10, rng) + 10 * hour;
+  std::mt19937 bot(1);
+  EXPECT_EQ(slow_bot(sim, "bot", start, 3 * hour, 0.95, true, bot).worst, level::watch);
+}
+
 TEST(behavior, hysteresis_and_cool_down) {
   engine_settings s;
   s.plans[0].ceiling = level::throttle;  // stop at throttle to watch it fall
@@ -292,6 +484,21 @@ TEST(behavior, observe_only_reports_but_enforces_at_most_tag) {
   EXPECT_TRUE(r.last.observe_only);
   EXPECT_TRUE(has_reason(r.last, reason_code::observe_only));
   EXPECT_EQ(sim.eng.on_recipient("ivy", "residential", start + 2 * minute, 0, 0).act, action::tag);
+}
+
+TEST(behavior, observe_only_campaign_bot_reaches_hold_but_is_only_tagged) {
+  engine_settings s;
+  s.observe_only = true;
+  simulation sim(s);
+  std::mt19937 rng(600);
+  const std::int64_t start = live_ordinary_days(sim, "s3", 14, 3, 10, rng) + 10 * hour;
+  std::mt19937 bot(0);
+  const slow_bot_result r = slow_bot(sim, "s3", start, 3 * hour, 0.95, true, bot);
+  EXPECT_EQ(r.last.lvl, level::hold);
+  EXPECT_EQ(r.last.intended, action::hold);
+  EXPECT_EQ(r.last.act, action::tag);
+  EXPECT_TRUE(has_reason(r.last, reason_code::observe_only));
+  EXPECT_TRUE(has_reason(r.last, reason_code::campaign));
 }
 
 TEST(behavior, on_recipient_without_recipient_hashes_answers_without_recording) {
@@ -519,6 +726,30 @@ TEST(behavior, reasons_render_the_numbers) {
   std::printf("reasons: %s\n", text.c_str());
 }
 
+TEST(behavior, campaign_reason_renders_in_words) {
+  EXPECT_EQ(describe(reason{reason_code::campaign, window::one_hour, 7, 12, 8}),
+            "7 of 8 messages in 1 h belonged to campaigns sent by 12 subscribers");
+  EXPECT_EQ(describe(reason{reason_code::campaign, window::one_hour, 3, 255, 3}),
+            "3 of 3 messages in 1 h belonged to campaigns sent by 255 or more subscribers");
+  simulation sim;
+  const campaign_evidence big{1000, true};
+  const campaign_evidence small{4, true};
+  // A chain letter: reported (an operator sees the campaign), but no suspicion and no decision reasons.
+  sim.send_in_campaign("c", t0, {stranger(1)}, 0.2, small);
+  sim.send_in_campaign("c", t0 + minute, {stranger(2)}, 0.2, big);
+  const decision d = sim.send_in_campaign("c", t0 + 2 * minute, {stranger(3)}, 0.2, small);
+  EXPECT_EQ(d.lvl, level::normal);
+  const std::string text = describe(sim.eng.report("c", t0 + 2 * minute)->reasons_view());
+  EXPECT_NE(text.find("3 of 3 messages in 1 h belonged to campaigns sent by 255 or more subscribers"),
+            std::string::npos)
+      << text;
+  // After a quiet hour the largest count starts again from the next campaign message.
+  sim.send_in_campaign("c", t0 + 5 * hour, {stranger(4)}, 0.2, small);
+  const std::string later = describe(sim.eng.report("c", t0 + 5 * hour)->reasons_view());
+  EXPECT_NE(later.find("1 of 1 messages in 1 h belonged to campaigns sent by 4 subscribers"), std::string::npos)
+      << later;
+}
+
 TEST(behavior, snapshot_round_trip_restores_equal_state) {
   simulation a;
   std::mt19937 rng(12);
@@ -537,8 +768,11 @@ TEST(behavior, snapshot_round_trip_restores_equal_state) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(a.rcpt("deferred", start + minute, stranger(500 + i)).act, action::defer);
   }
+  // A content-blind campaign bot (tagged on campaign evidence alone: the counters must survive).
+  std::mt19937 bot(3);
+  ASSERT_EQ(slow_bot(a, "campaign-bot", start, 40 * minute, std::nullopt, true, bot).worst, level::watch);
   const std::vector<snapshot_record> records = a.eng.collect_changes();
-  EXPECT_EQ(records.size(), 53u);
+  EXPECT_EQ(records.size(), 54u);
   EXPECT_TRUE(a.eng.collect_changes().empty());
 
   simulation b;
@@ -572,6 +806,14 @@ TEST(behavior, snapshot_round_trip_restores_equal_state) {
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(changed[0].subscriber, long_id);
   EXPECT_EQ(changed[0].blob, b.eng.collect_changes().at(0).blob);
+  // The campaign counters came back too: the bot's next spammy campaign message is judged alike.
+  const campaign_evidence campaign{9, true};
+  const decision ca = a.send_in_campaign("campaign-bot", start + 45 * minute, {stranger(900)}, 0.95, campaign);
+  const decision cb = b.send_in_campaign("campaign-bot", start + 45 * minute, {stranger(900)}, 0.95, campaign);
+  EXPECT_GT(ca.suspicion, 0.0f);
+  EXPECT_EQ(ca.suspicion, cb.suspicion);
+  EXPECT_EQ(describe(ca.reasons_view()), describe(cb.reasons_view()));
+  EXPECT_NE(describe(cb.reasons_view()).find("belonged to campaigns sent by 9 subscribers"), std::string::npos);
 }
 
 TEST(behavior, corrupt_or_foreign_blobs_are_rejected) {
@@ -589,11 +831,16 @@ TEST(behavior, corrupt_or_foreign_blobs_are_rejected) {
   foreign[0] = std::byte{'X'};
   EXPECT_EQ(sim.eng.restore("y", foreign).error().code, pw::errc::corrupt);
   std::vector<std::byte> future = good;
-  future[4] = std::byte{3};
-  EXPECT_NE(sim.eng.restore("y", future).error().message.find("version 3"), std::string::npos);
-  std::vector<std::byte> wrong_size_for_v1 = good;
-  wrong_size_for_v1[4] = std::byte{1};
-  EXPECT_EQ(sim.eng.restore("y", wrong_size_for_v1).error().code, pw::errc::corrupt);
+  future[4] = std::byte{4};
+  EXPECT_NE(sim.eng.restore("y", future).error().message.find("version 4"), std::string::npos);
+  std::vector<std::byte> zero = good;
+  zero[4] = std::byte{0};
+  EXPECT_EQ(sim.eng.restore("y", zero).error().code, pw::errc::corrupt);
+  for (std::uint8_t older : {1, 2}) {
+    std::vector<std::byte> wrong_size_for_older = good;
+    wrong_size_for_older[4] = std::byte{older};
+    EXPECT_EQ(sim.eng.restore("y", wrong_size_for_older).error().code, pw::errc::corrupt);
+  }
   std::mt19937 rng(13);
   for (int i = 0; i < 2000; ++i) {
     std::vector<std::byte> junk(rng() % (good.size() + 8));
@@ -631,15 +878,54 @@ TEST(behavior, version_1_blobs_still_restore) {
   EXPECT_FLOAT_EQ(rep->windows[1].messages, 38.6635551f);
   EXPECT_EQ(rep->last_seen_ms, t0 + 39 * second);
   // The plan was not stored: reports use the default plan until the next event names one, and the
-  // blob is written back as version 2 with that plan.
+  // blob is written back in the current version with that plan.
   const auto residential = rep->suspicion;
   sim.send("v1", t0 + 40 * second, {stranger(40)}, 0.9, "business");
   EXPECT_LT(sim.eng.report("v1", t0 + 40 * second)->suspicion, residential);
   const std::vector<std::byte> again = sim.eng.collect_changes().at(0).blob;
-  EXPECT_EQ(again[4], std::byte{2});
+  EXPECT_EQ(again[4], std::byte{3});
   simulation other;
   ASSERT_TRUE(other.eng.restore("v1", again).has_value());
   EXPECT_EQ(other.eng.report("v1", t0 + hour)->suspicion, sim.eng.report("v1", t0 + hour)->suspicion);
+}
+
+// A version-2 blob (written before the campaign counters were stored) by the engine at commit
+// 09a2393: 45 messages to strangers in 45 s, then 5 attempts deferred at RCPT; throttled.
+TEST(behavior, version_2_blobs_still_restore) {
+  const std::string hex =
+      "50574253026092db769b010000649ad341649ad341ffe3b3418d63a941000000"
+      "000000000035fe304235fe30424cfa1942515b124200000000000000006e1c3a"
+      "426e1c3a4239472242e7571a420000000000000000c2eb3b42c2eb3b428aed23"
+      "423eee1b42000000000000000000000000000000000000000000000000148112"
+      "440eb554034a446ed74cc21f282da89a2504e14620acafdd3b19c7bd7b5f1a11"
+      "e5e715e0ddd20ff77fbe50a8800000a040000000412717848989ecdac9000000"
+      "000000000000000000e64f0220000200000040e3fe0f1e9dd2d2c21a4fc43c8b"
+      "5c1576";
+  std::vector<std::byte> blob;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    blob.push_back(static_cast<std::byte>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  simulation sim;
+  ASSERT_TRUE(sim.eng.restore("v2", blob).has_value());
+  const auto rep = sim.eng.report("v2", t0 + minute);
+  ASSERT_TRUE(rep.has_value());
+  // The figures the engine at 09a2393 reported for this state at the same moment.
+  EXPECT_EQ(rep->lvl, level::throttle);
+  EXPECT_FLOAT_EQ(rep->suspicion, 3.969902f);
+  EXPECT_FLOAT_EQ(rep->windows[1].messages, 44.2482491f);
+  const std::string text = describe(rep->reasons_view());
+  EXPECT_NE(text.find("attempts to new recipients"), std::string::npos) << text;
+  EXPECT_EQ(text.find("campaign"), std::string::npos) << text;
+  // Written back in the current version, and that restores to the same state.
+  sim.send_in_campaign("v2", t0 + minute, {stranger(600)}, std::nullopt, campaign_evidence{5, true});
+  const std::vector<std::byte> again = sim.eng.collect_changes().at(0).blob;
+  EXPECT_EQ(again[4], std::byte{3});
+  EXPECT_GT(again.size(), blob.size());
+  simulation other;
+  ASSERT_TRUE(other.eng.restore("v2", again).has_value());
+  EXPECT_EQ(describe(other.eng.report("v2", t0 + hour)->reasons_view()),
+            describe(sim.eng.report("v2", t0 + hour)->reasons_view()));
+  EXPECT_EQ(other.eng.report("v2", t0 + hour)->suspicion, sim.eng.report("v2", t0 + hour)->suspicion);
 }
 
 TEST(behavior, clock_jumps_never_produce_negative_windows) {
@@ -742,6 +1028,9 @@ TEST(behavior, settings_validation_names_the_problem) {
   engine_settings v;
   v.plans.push_back(v.plans[0]);
   EXPECT_FALSE(validate(v).has_value());
+  engine_settings w;
+  w.plans[0].campaign_weight = -1;
+  EXPECT_FALSE(validate(w).has_value());
 }
 
 TEST(behavior, names) {

@@ -1,8 +1,10 @@
 // Blob format (little-endian, fixed size per version): magic "PWBS", version byte, the fields in
 // the order below, then XXH3-64 of everything before it. Explicit byte writes rather than a memcpy
 // of the struct, so padding and the in-memory layout never leak into the store.
-// Version 2 appends the deferred-attempts counter (f32) and the plan key (u64) to version 1, which
-// is still read: states stored before an upgrade (holds among them) survive it.
+// Version 2 appends the deferred-attempts counter (f32) and the plan key (u64) to version 1; version
+// 3 appends the campaign messages (f32), their spam-probability sum (f32) and the largest
+// distinct-subscriber count (u8). Versions 1 and 2 are still read: states stored before an upgrade
+// (holds among them) survive it.
 #include "state.hpp"
 
 #include <xxhash.h>
@@ -14,12 +16,13 @@ namespace pw::behavior::detail {
 namespace {
 
 constexpr std::uint8_t magic[4] = {'P', 'W', 'B', 'S'};
-constexpr std::uint8_t version = 2;
+constexpr std::uint8_t version = 3;
 constexpr std::size_t header_bytes = 4 + 1;
 constexpr std::size_t v1_payload_bytes = header_bytes + 8 +
                                          4 * (window_count * metric_count + churn_windows * churn_count) +
                                          8 * 2 * bloom_words + 4 * 2 + 4 * 2 + 4 * 3 + 2 + 4;
 constexpr std::size_t v2_payload_bytes = v1_payload_bytes + 4 + 8;
+constexpr std::size_t v3_payload_bytes = v2_payload_bytes + 4 + 4 + 1;
 constexpr std::size_t checksum_bytes = 8;
 
 class writer {
@@ -65,7 +68,7 @@ std::uint64_t plan_key(std::string_view plan_name) noexcept {
 
 std::vector<std::byte> encode(const subscriber_state& s, std::uint64_t plan) {
   std::vector<std::byte> out;
-  out.reserve(v2_payload_bytes + checksum_bytes);
+  out.reserve(v3_payload_bytes + checksum_bytes);
   writer w(out);
   for (std::uint8_t m : magic) {
     w.u8(m);
@@ -101,6 +104,9 @@ std::vector<std::byte> encode(const subscriber_state& s, std::uint64_t plan) {
   w.u8(static_cast<std::uint8_t>(s.flags & ~flag_dirty));
   w.f32(s.c.deferred_attempts);
   w.uint(plan, 8);
+  w.f32(s.c.campaign_messages);
+  w.f32(s.c.campaign_spam_sum);
+  w.u8(s.campaign_subscribers);
   w.uint(XXH3_64bits(out.data(), out.size()), 8);
   return out;
 }
@@ -116,11 +122,12 @@ result<decoded_state> decode(std::span<const std::byte> blob) {
     }
   }
   const std::uint8_t blob_version = r.u8();
-  if (blob_version != 1 && blob_version != version) {
+  if (blob_version < 1 || blob_version > version) {
     return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(blob_version) +
-                                         ", this build reads versions 1 and " + std::to_string(version));
+                                         ", this build reads versions 1 to " + std::to_string(version));
   }
-  const std::size_t payload_bytes = blob_version == 1 ? v1_payload_bytes : v2_payload_bytes;
+  constexpr std::size_t payload_bytes_of[] = {0, v1_payload_bytes, v2_payload_bytes, v3_payload_bytes};
+  const std::size_t payload_bytes = payload_bytes_of[blob_version];
   if (blob.size() != payload_bytes + checksum_bytes) {
     return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(blob_version) + " has " +
                                          std::to_string(blob.size()) + " bytes, expected " +
@@ -164,8 +171,14 @@ result<decoded_state> decode(std::span<const std::byte> blob) {
     s.c.deferred_attempts = r.f32();
     out.plan = r.uint(8);
   }
+  if (blob_version >= 3) {
+    s.c.campaign_messages = r.f32();
+    s.c.campaign_spam_sum = r.f32();
+    s.campaign_subscribers = r.u8();
+  }
 
-  bool ok = plausible(s.base_messages) && plausible(s.base_recipients) && plausible(s.c.deferred_attempts);
+  bool ok = plausible(s.base_messages) && plausible(s.base_recipients) && plausible(s.c.deferred_attempts) &&
+            plausible(s.c.campaign_messages) && plausible(s.c.campaign_spam_sum);
   for (const auto& row : s.c.win) {
     for (float v : row) {
       ok = ok && plausible(v);

@@ -110,6 +110,10 @@ struct counters {
   // Attempts to new recipients deferred at RCPT while throttled, over 10 min only: it explains a
   // hold in words; the attempts themselves are evidence through `win` like messages.
   float deferred_attempts = 0;
+  // Messages in active campaigns and the sum of their spam probabilities (unscored ones add 0),
+  // decayed like the 1 h window.
+  float campaign_messages = 0;
+  float campaign_spam_sum = 0;
 };
 
 struct subscriber_state {
@@ -134,6 +138,9 @@ struct subscriber_state {
   // Index into engine_settings::plans of the last event's plan, for reports. The blob stores the
   // plan's identity (plan_key of its name) instead, since indices change with the configuration.
   std::uint8_t plan = unknown_plan;
+  // Largest distinct-subscriber count among the campaign messages of the hour, saturating: it only
+  // explains (reason b), and a byte fills the padding the memory bar cannot spare.
+  std::uint8_t campaign_subscribers = 0;
 };
 
 // A plan's identity in the blob: XXH3-64 of its name, never 0 (0 = no plan recorded).
@@ -167,7 +174,8 @@ struct decoded_state {
 };
 
 // Every field but `id` (left empty) and the dirty flag (clear). Reads versions 1 (no plan, no
-// deferred-attempts counter: both restore as absent) and 2. errc::corrupt on a bad size, checksum,
+// deferred-attempts counter, no campaign counters: all restore as absent), 2 (no campaign
+// counters) and 3. errc::corrupt on a bad size, checksum,
 // magic or version; errc::invalid_input on impossible values (negative or non-finite counters,
 // unknown level or flags).
 result<decoded_state> decode(std::span<const std::byte> blob);

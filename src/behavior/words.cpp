@@ -100,6 +100,9 @@ std::string describe(const reason& r) {
       return "re-offence with " + count(r.a) + " min of the grace period after release left";
     case reason_code::observe_only:
       return "observe-only: not enforced";
+    case reason_code::campaign:
+      return count(r.a) + " of " + count(r.c) + " messages in " + w + " belonged to campaigns sent by " +
+             (r.b >= 255 ? std::string("255 or more") : count(r.b)) + " subscribers";
   }
   return "unknown reason";
 }
@@ -159,7 +162,7 @@ result<void> validate(const engine_settings& s) {
         return bad(where + "floors must be > 0 and burst factors >= 0");
       }
     }
-    if (!(p.novelty_weight >= 0 && p.content_weight >= 0 && p.churn_weight >= 0)) {
+    if (!(p.novelty_weight >= 0 && p.content_weight >= 0 && p.churn_weight >= 0 && p.campaign_weight >= 0)) {
       return bad(where + "weights must be >= 0");
     }
     if (!(p.throttle_messages_per_hour >= 0)) {

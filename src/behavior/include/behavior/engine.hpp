@@ -3,9 +3,10 @@
 // Purpose: the core that decides what happens to a subscriber's outbound mail. It keeps, per
 // subscriber, decayed counters over four windows (1 min, 10 min, 1 h, 24 h), a small filter of the
 // recipients and domains seen before, and a baseline of its own daily volume; it combines this
-// evidence (plus the classifier's spam probability when there is one) into a suspicion number and a
-// level: normal → watch (tag) → throttle (defer beyond a rate) → hold (Postfix hold queue).
-// No I/O; time is an argument (milliseconds since the epoch), so a simulator replays days in seconds.
+// evidence (plus the classifier's spam probability and the campaign tracker's verdict when there
+// are some) into a suspicion number and a level: normal → watch (tag) → throttle (defer beyond a
+// rate) → hold (Postfix hold queue). No I/O; time is an argument (milliseconds since the epoch),
+// so a simulator replays days in seconds.
 //
 // Evidence and its approximations (stated because they are the contract):
 // - Windows are exponentially decayed counters with time constant = window length: a steady rate of
@@ -22,11 +23,32 @@
 //   and recipients; allowance = plan floor + burst factor × baseline share of that window) times an
 //   amplifier from novelty (share of new recipients and domains) and content (mean spam probability
 //   above 0.5), plus small terms for sender/HELO churn. Without a volume excess, suspicion comes
-//   from the last hour's mean spam probability and churn only and is capped below the throttle
-//   threshold: a spammy message from a normal-rate user is at most `watch`. Content-blind operation
+//   from the last hour's mean spam probability, churn and content-blind campaign membership only
+//   and is capped below the throttle threshold: a spammy message from a normal-rate user is at most
+//   `watch`; only campaign evidence with spammy content (below) goes beyond. Content-blind operation
 //   (no probability) still reaches hold on volume and novelty alone, later: in behavior_test the
 //   1 msg/s burst of a 3/day user is throttled at message 12 and held at 20 with probability 0.95,
 //   and throttled at 21 and held at 64 without (all messages reaching `on_message`).
+// - Campaigns (`message_event::campaign`, filled from the campaign tracker): only messages of an
+//   *active* campaign (sent by ≥ k distinct subscribers) count, so single-sender bulk — one
+//   subscriber mailing thousands of personalised copies, a campaign of 1 — is no evidence at all.
+//   Per subscriber: campaign messages in the last hour (decayed like the 1 h window), the sum of
+//   their spam probabilities (an unscored one adds 0, so missing scores never add suspicion), and
+//   the largest distinct-subscriber count among them (saturating at 255; restarts when the hour
+//   held under half a campaign message). From these: share = campaign messages / messages in 1 h;
+//   weight = min(1, campaign messages / 3); campaign content q = ((mean campaign spam probability
+//   − 0.5) / 0.4)² clamped to 0..1 (0 up to 0.5, 1 from 0.9); blind = share of the hour's messages
+//   without a spam probability. Three terms, each × plan.campaign_weight (0 disables them):
+//   · with content: suspicion ≥ 1.25 × hold_at × share × weight × q, not capped by the no-volume
+//     rule — so a low-rate sender whose hour is mostly (≥ 80 %) campaign mail at mean probability
+//     ≥ 0.9 reaches hold at its third campaign message in an hour; at 0.75 it reaches ~2.4 (watch),
+//     at 0.8 ~3.5 (throttle), at ≤ 0.5 (chain letters) nothing. Measured in behavior_test: an S3-like
+//     bot (bursts of 2–5, ≤ 10/h) at 0.95 is held at message 3–4;
+//   · content-blind, no volume excess: up to 1.25 × watch_at × share × weight × blind, under the same
+//     cap as content alone: campaign membership by itself is at most `watch`;
+//   · with a volume excess: share × (blind + (1 − blind) × q) joins the amplifier like novelty, so
+//     campaign mail with a low spam probability amplifies nothing.
+//   The campaign id never reaches the engine (the caller appends it to the reasons).
 // - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
 //   let through): when `on_recipient` answers defer, a recipient not in the filter counts as an
 //   attempted message with one new recipient (and a new domain when the domain is new), is added to
@@ -69,8 +91,9 @@
 // Untrusted input: subscriber ids come from the identity module (bounded); the engine stores ids
 // of any length. `restore` parses blobs from the store as untrusted: a corrupt, truncated, foreign or
 // future-version blob is an error (errc::corrupt / errc::invalid_input), never a crash. Blobs carry
-// the plan's identity (a hash of its name) since version 2; version-1 blobs still restore, without
-// it (reports use the default plan until the subscriber's next event).
+// the plan's identity (a hash of its name) since version 2 and the campaign counters since version
+// 3; version-1 and version-2 blobs still restore, without what they lack (no campaign evidence; for
+// version 1 also no plan: reports use the default plan until the subscriber's next event).
 // Privacy: the engine never receives an address: recipients, domains, senders and HELO names arrive
 // as keyed 64-bit hashes from `recipient_hasher` (keyed XXH3), and snapshots hold only counters,
 // filter bits and 32-bit tags of those hashes. Reasons carry numbers only.
@@ -125,6 +148,13 @@ class recipient_hasher {
   std::array<std::byte, secret_bytes> _helo_secret{};
 };
 
+// What the campaign tracker said about a message (campaign::membership, without the id: reasons
+// carry numbers only, and the caller names the campaign).
+struct campaign_evidence {
+  std::uint32_t distinct_subscribers = 0;  // within the tracker's window
+  bool active = false;                     // ≥ k distinct subscribers: the only kind that is evidence
+};
+
 // One message at end of message. The spans are parallel: recipient_domain_hashes[i] is the domain
 // of recipient_hashes[i] (may be shorter or empty when domains are unknown).
 struct message_event {
@@ -135,8 +165,9 @@ struct message_event {
   std::uint64_t sender_hash = 0;
   std::span<const std::uint64_t> recipient_hashes;
   std::span<const std::uint64_t> recipient_domain_hashes;
-  std::optional<double> spam_probability;  // absent in content-blind mode or when scoring failed
-  std::uint32_t size_bytes = 0;            // carried for the decision log; not evidence (yet)
+  std::optional<double> spam_probability;     // absent in content-blind mode or when scoring failed
+  std::uint32_t size_bytes = 0;               // carried for the decision log; not evidence (yet)
+  std::optional<campaign_evidence> campaign;  // absent: joined no campaign, or campaigns disabled
 };
 
 enum class window : std::uint8_t { one_minute, ten_minutes, one_hour, one_day };
@@ -156,6 +187,8 @@ enum class reason_code : std::uint8_t {
   held,                // a: minutes since the hold began, b: minutes until the hold times out
   reoffence,           // a: minutes left in the grace period when the threshold was crossed
   observe_only,        // the intended action was not enforced
+  campaign,            // a: messages in active campaigns, b: largest distinct-subscriber count among
+                       // them (255 = 255 or more), c: all messages, in `w` (1 h)
 };
 
 struct reason {
@@ -203,9 +236,10 @@ struct plan_settings {
   std::array<double, window_count> floor_recipients{10, 25, 50, 100};
   std::array<double, window_count> burst_factor{30, 12, 6, 2};
   // Evidence weights.
-  double novelty_weight = 1.0;  // share of new recipients (and, at 0.6×, of new domains)
-  double content_weight = 1.2;  // mean spam probability above 0.5, scaled to 0..1
-  double churn_weight = 0.25;   // per log2 of sender or HELO changes per hour beyond 2
+  double novelty_weight = 1.0;   // share of new recipients (and, at 0.6×, of new domains)
+  double content_weight = 1.2;   // mean spam probability above 0.5, scaled to 0..1
+  double churn_weight = 0.25;    // per log2 of sender or HELO changes per hour beyond 2
+  double campaign_weight = 1.0;  // active-campaign evidence (see the contract above); 0 disables it
   // While throttled: messages per hour accepted before deferring.
   double throttle_messages_per_hour = 30;
 };
@@ -292,8 +326,9 @@ class engine {
   // The states changed since the previous call (each record once), for the store.
   std::vector<snapshot_record> collect_changes();
   // Replaces (or creates) a subscriber's state from a blob written by `collect_changes` of this
-  // version (2) or of version 1 (before the plan and the deferred-attempts counter were stored:
-  // restored with the default plan for reports and no deferred attempts, nothing else lost).
+  // version (3), of version 2 (before the campaign counters: restored without campaign evidence) or
+  // of version 1 (before the plan and the deferred-attempts counter too: restored with the default
+  // plan for reports and no deferred attempts, nothing else lost).
   result<void> restore(std::string_view subscriber, std::span<const std::byte> blob);
 
   // Forgets subscribers idle for `expire_idle_ms` (or held past the hold timeout and then idle);
