@@ -60,6 +60,7 @@ bench: build corpus
 	bench/split-a.sh $(CACHE)
 	bench/speed.sh $(CACHE)
 	bench/relay.sh $(CACHE)
+	bench/campaigns.sh $(CACHE)
 
 # Issue 3's relay bars alone: Postfix bare vs with Portwarden vs with rspamd, plus the behaviour
 # engine's speed and memory; rewrites the relay section of BENCHMARKS.md. Needs root; about 4 minutes.
@@ -67,6 +68,13 @@ bench: build corpus
 relay-bench: build
 	scripts/install-deps --with-peers
 	bench/relay.sh $(CACHE)
+
+# Issue 4's campaign-detection bars alone: mutated corpus spam campaigns and corpus ham through the
+# fingerprinter and tracker (recall, false merges, speed, memory, per-mutation recall); rewrites the
+# campaigns section of BENCHMARKS.md. About 5 minutes.
+.PHONY: campaigns-bench
+campaigns-bench: build corpus
+	bench/campaigns.sh $(CACHE)
 
 clean:
 	rm -rf build

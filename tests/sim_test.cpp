@@ -16,6 +16,7 @@
 
 namespace {
 
+using namespace std::string_literals;
 using pw::sim::campaign_mutator;
 using pw::sim::mutation;
 using pw::sim::mutation_settings;
@@ -324,6 +325,42 @@ TEST(CampaignMutator, ImageOnlyVariantsHaveNoTextPart) {
   }
   EXPECT_GT(image_only, 150u);
   EXPECT_LT(image_only, 250u);
+}
+
+TEST(CampaignMutator, HostileTemplatesGiveBestEffortVariants) {
+  std::vector<std::string> templates = {
+      "",
+      "\n",
+      "\r\n\r\n",
+      "Subject: no body, no separator",
+      "Subject: x\n\n",
+      "Subject: nul\n\nbinary\0bytes\xff\xfe here http://a.b.example.com/\n"s,
+      "Content-Type: multipart/mixed\n\n--x\nContent-Type: text/plain\n\nno boundary declared\n",
+      "Content-Type: multipart/alternative; boundary=q\n\n--q\nContent-Type: text/html\n\n<b unterminated tag",
+      "Content-Type: text/html\n\n<html><body><!-- unterminated comment http://x.example.net/",
+      "Content-Type: text/html\n\n<style>p { } http://x.example.net/ never closed",
+      "Content-Type: text/plain; charset=utf-16\nContent-Transfer-Encoding: base64\n\n//5oAGkA\n",
+      "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!! not base64 ====\n",
+      "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n=ZZ broken =\n",
+  };
+  std::string noise(20000, '\0');
+  std::uint64_t x = 12345;
+  for (auto& ch : noise) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    ch = static_cast<char>(x >> 56);
+  }
+  templates.push_back(noise);
+  for (const auto& raw : templates) {
+    const auto m = make_mutator(raw, 1, {});
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      const auto v = m.make(i);
+      EXPECT_FALSE(v.raw.empty());
+      const auto parsed = pw::mime::parse(v.raw);
+      EXPECT_FALSE(parsed.parts.empty());
+    }
+  }
+  // A UTF-16 text part is left as it was (ASCII inserted there would corrupt it).
+  EXPECT_EQ(make_mutator(templates[10], 1, {}).mutable_text_parts(), 0u);
 }
 
 TEST(CampaignMutator, AllMutationsGiveValidMimeWithNoNewAnomalies) {
