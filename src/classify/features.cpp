@@ -474,7 +474,7 @@ struct feature_extractor::dedupe {
 };
 
 feature_extractor::feature_extractor(feature_options options)
-    : _options(options), _seen(std::make_unique<dedupe>(feature_set(options.hash_bits))) {
+    : _options(options), _seen(std::make_unique<dedupe>(dedupe{feature_set(options.hash_bits)})) {
   _text.reserve(options.text_prefix_bytes + 8);
   _header.reserve(options.header_prefix_bytes + 8);
 }
