@@ -19,6 +19,12 @@ trap 'rm -rf "$OUT"' EXIT
 BENCHMARKS_MD=${BENCHMARKS_MD:-$ROOT/BENCHMARKS.md}
 VARIANTS=100
 SEED=1
+# The source the binary was built from: PW_SOURCE (e.g. "commit abc1234") when the caller knows it,
+# else this tree's commit, marked when src/ has uncommitted changes.
+if [[ -z "${PW_SOURCE:-}" ]]; then
+  PW_SOURCE="commit $(git -C "$ROOT" rev-parse --short HEAD)"
+  git -C "$ROOT" diff --quiet HEAD -- src || PW_SOURCE="$PW_SOURCE + uncommitted changes in src/"
+fi
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "[campaigns] portwarden campaigns eval --variants $VARIANTS --seed $SEED (with per-mutation runs)" >&2
@@ -36,7 +42,7 @@ pct3() { awk -v v="$1" 'BEGIN { printf "%.3f %%", v * 100 }'; }
 fmt() { printf "%'.0f" "$1"; }
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; \`bench/campaigns.sh $1\`"
-  echo "(\`portwarden campaigns eval --cache CACHE --variants $VARIANTS --seed $SEED\`, binary \`${PW#"$ROOT"/}\`; throughput is the"
+  echo "(\`portwarden campaigns eval --cache CACHE --variants $VARIANTS --seed $SEED\`, binary \`${PW#"$ROOT"/}\` built from $PW_SOURCE; throughput is the"
   echo "median of 3 runs, the other core was not idle)."
   echo
   echo "Traffic: $(j .parameters.templates) split-A spam templates × $(j .parameters.variants_per_template) variants, each campaign sent by"
@@ -52,6 +58,7 @@ fmt() { printf "%'.0f" "$1"; }
   echo "| template recall: variants in their template's campaign (the campaign holding the plurality of the template's variants) | $(pct "$(j .template_recall.recall)") | ≥ 95 % |"
   echo "| — text variants / image-only variants | $(pct "$(j .template_recall.text_recall)") / $(pct "$(j .template_recall.image_only_recall)") | — |"
   echo "| — split view: image-only variants judged against the plurality campaign of the template's image-only variants | $(pct "$(j .template_recall.split_recall.recall)") (image-only $(pct "$(j .template_recall.split_recall.image_only)")) | — |"
+  echo "| — by template length (words of its parsed text: templates) | $(jq -r '[.template_recall.by_template_words[] | "\(.words): \(.recall * 10000 | round / 100) % (\(.templates))"] | join(", ")' "$OUT/eval.json") | — |"
   echo "| false merges: distinct ham in a campaign with spam or with ham that is not a genuine duplicate | $(pct3 "$(j .false_merges.share)") ($(j .false_merges.merged) of $(j .false_merges.ham): $(j .false_merges.into_spam) with spam, $(j .false_merges.with_ham_only) with ham only) | ≤ 0.1 % |"
   echo "| — genuine duplicates not counted (same Message-ID / exact 3-word-shingle Jaccard ≥ $(j .parameters.duplicate_jaccard) of the parsed text) | $(j .false_merges.excluded_duplicates.same_message_id) / $(j .false_merges.excluded_duplicates.exact_shingle_jaccard) ham | — |"
   echo "| throughput: mime::parse + fingerprint, one thread, messages in memory | $(fmt "$fps") fingerprints/s | ≥ 20,000 /s |"

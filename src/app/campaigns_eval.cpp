@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -108,7 +109,8 @@ struct variant_run {
   double fingerprint_seconds = 0;
   double generate_seconds = 0;
   std::size_t bytes = 0;
-  std::size_t new_anomaly_variants = 0;  // variants whose parse has anomalies their template had not
+  std::size_t new_anomaly_variants = 0;     // variants whose parse has anomalies their template had not
+  std::vector<std::size_t> template_words;  // words of each template's parsed text
 };
 
 // Generates every variant of every template and fingerprints it (parse + compute, timed alone).
@@ -123,7 +125,15 @@ result<variant_run> fingerprint_variants(const corpus& c, const campaigns_eval_o
     if (!mutator) {
       return mutator.error();
     }
-    const auto template_anomalies = static_cast<std::uint32_t>(mime::parse(c.spam[t].raw).anomalies);
+    const mime::message parsed_template = mime::parse(c.spam[t].raw);
+    const auto template_anomalies = static_cast<std::uint32_t>(parsed_template.anomalies);
+    const auto is_space = [](char ch) { return ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r'; };
+    const std::string& text = parsed_template.text;
+    std::size_t words = 0;
+    for (std::size_t k = 0; k < text.size(); ++k) {
+      words += !is_space(text[k]) && (k == 0 || is_space(text[k - 1])) ? 1 : 0;
+    }
+    run.template_words.push_back(words);
     std::vector<sim::variant> variants;
     variants.reserve(o.variants);
     for (std::uint32_t i = 0; i < o.variants; ++i) {
@@ -698,6 +708,29 @@ int run_campaigns_eval(const campaigns_eval_options& o) {
   worst_templates.resize(std::min(worst_templates.size(), o.worst));
   const std::string definition =
       "a template's campaign is the campaign holding the plurality of its variants (ties: the one reached first)";
+  // Recall by the template's length: hash-buster words weigh most against short templates.
+  struct length_bucket {
+    std::size_t min_words;
+    std::size_t max_words;
+    std::size_t templates = 0;
+    std::size_t variants = 0;
+    std::size_t assigned = 0;
+  };
+  std::vector<length_bucket> buckets = {{0, 50}, {50, 150}, {150, 500}, {500, SIZE_MAX}};
+  for (const auto& tr : recall.templates) {
+    for (auto& b : buckets) {
+      const std::size_t w = run->template_words[tr.template_id];
+      if (w >= b.min_words && w < b.max_words) {
+        ++b.templates;
+        b.variants += tr.variants;
+        b.assigned += tr.in_campaign;
+      }
+    }
+  }
+  const auto bucket_name = [](const length_bucket& b) {
+    return b.max_words == SIZE_MAX ? ">=" + std::to_string(b.min_words)
+                                   : std::to_string(b.min_words) + "-" + std::to_string(b.max_words - 1);
+  };
   const std::string threshold_text = std::to_string(o.duplicate_jaccard).substr(0, 4);
   const std::string duplicate_rule =
       "same Message-ID, or exact 3-word-shingle sets of the parsed text with Jaccard >= " + threshold_text +
@@ -733,6 +766,12 @@ int run_campaigns_eval(const campaigns_eval_options& o) {
                        {"campaigns", w.campaigns_spread}});
     }
     j["template_recall"]["worst"] = worst;
+    json by_length = json::array();
+    for (const auto& b : buckets) {
+      by_length.push_back(
+          {{"words", bucket_name(b)}, {"templates", b.templates}, {"recall", pct(b.assigned, b.variants) / 100}});
+    }
+    j["template_recall"]["by_template_words"] = by_length;
     json fm = json::array();
     for (std::size_t i = 0; i < std::min(o.worst, merges.merges.size()); ++i) {
       const auto& m = merges.merges[i];
@@ -810,6 +849,11 @@ int run_campaigns_eval(const campaigns_eval_options& o) {
       "%.2f %%)\n",
       pct(recall.split_text_assigned + recall.split_image_assigned, recall.variants),
       pct(recall.split_text_assigned, text_variants), pct(recall.split_image_assigned, recall.image_only));
+  std::printf("                    by template length (words of parsed text):");
+  for (const auto& b : buckets) {
+    std::printf(" %s: %.2f %% (%zu templates);", bucket_name(b).c_str(), pct(b.assigned, b.variants), b.templates);
+  }
+  std::printf("\n");
   std::printf(
       "  false merges      %.3f %%  (bar <= 0.1 %%: %s)  %zu of %zu ham: %zu into spam campaigns, %zu with "
       "other ham only\n",
