@@ -519,6 +519,12 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
   std::uint32_t best = UINT32_MAX;
   double best_score = 0;
   if (has_text) {
+    // A short text agrees with unrelated short texts by boilerplate alone ("URL: ... Date: ..."):
+    // it must agree more.
+    // Too few words to tell a template from a coincidence: only an identical text joins.
+    const double threshold = sig.words < m.s.min_words        ? 1.0
+                             : sig.shingles < m.s.short_shingles ? std::max(m.s.similarity, m.s.short_similarity)
+                                                                 : m.s.similarity;
     std::array<std::uint32_t, 64> seen{};
     std::size_t seen_n = 0;
     for (std::size_t band = 0; band < m.s.bands; ++band) {
@@ -530,7 +536,7 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
           seen[seen_n++] = slot;
         }
         const double sc = m.score(slot, sig);
-        if (sc >= m.s.similarity && sc > best_score) {
+        if (sc >= threshold && sc > best_score) {
           best_score = sc;
           best = slot;
         }

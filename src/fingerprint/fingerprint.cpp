@@ -27,6 +27,31 @@ std::uint64_t keyed(const secret& s, const void* data, std::size_t n) noexcept {
   return XXH3_64bits_withSecret(data, n, s.data(), s.size());
 }
 
+// SplitMix64's finaliser: the densification probe sequence (no need for a keyed hash there: the
+// seed is keyed, and the bins it copies are).
+std::uint64_t mix64(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Fewer own words than this (after dropping quotes and signature): the whole text is used.
+constexpr std::size_t min_own_words = 8;
+
+// Function words that anchor spot shingles: the most frequent ones of English, German, French and
+// Spanish (case-folded). Chosen by frequency in running text, never content words.
+constexpr std::string_view anchor_words[] = {
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is",
+    "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "you", "your", "we", "our",
+    "us", "i", "my", "me", "he", "she", "they", "their", "his", "her", "not", "no", "will", "can", "have",
+    "has", "had", "do", "does", "if", "but", "so", "there", "which", "who", "what", "all", "any", "more",
+    "than",
+    "der", "die", "das", "und", "ist", "nicht", "zu", "den", "dem", "des", "ein", "eine", "mit", "von",
+    "für", "auf", "sie", "ich", "wir", "es", "im",
+    "le", "la", "les", "et", "est", "un", "une", "du", "pour", "pas", "que", "qui", "dans", "sur", "vous",
+    "nous", "il", "en", "au",
+    "el", "los", "las", "y", "por", "con", "para", "se", "del", "al", "lo", "su"};
+
 bool is_leaf_non_text(const mime::part& p) {
   return !p.content_type.starts_with("multipart/") && !p.content_type.starts_with("text/") &&
          p.content_type != "message/rfc822";
@@ -197,6 +222,27 @@ struct fingerprinter::impl {
   secret subject_secret{};
   std::uint64_t densify_seed = 0;
   psl_ctx_t* psl = nullptr;
+  // Keyed hashes of the anchor words, open addressing on their low bits (a word hash is tested
+  // against it once per word).
+  std::array<std::uint64_t, 512> anchors{};
+
+  void add_anchor(std::uint64_t h) noexcept {
+    std::size_t i = h & (anchors.size() - 1);
+    while (anchors[i] != 0 && anchors[i] != h) {
+      i = (i + 1) & (anchors.size() - 1);
+    }
+    anchors[i] = h;
+  }
+  bool is_anchor(std::uint64_t h) const noexcept {
+    for (std::size_t i = h & (anchors.size() - 1);; i = (i + 1) & (anchors.size() - 1)) {
+      if (anchors[i] == h) {
+        return h != 0;
+      }
+      if (anchors[i] == 0) {
+        return false;
+      }
+    }
+  }
 
   ~impl() {
     if (psl != nullptr) {
@@ -225,6 +271,9 @@ result<fingerprinter> fingerprinter::create(std::string_view deployment_secret, 
   secret seed{};
   derive(seed, deployment_secret, "portwarden fingerprint densify");
   std::memcpy(&p->densify_seed, seed.data(), sizeof p->densify_seed);
+  for (std::string_view a : anchor_words) {
+    p->add_anchor(keyed(p->word_secret, a.data(), a.size()));
+  }
   p->psl = psl_latest(nullptr);
   if (p->psl == nullptr) {
     return make_error(errc::unavailable, "fingerprint: no public suffix list could be loaded (libpsl, publicsuffix)");
@@ -237,12 +286,16 @@ const options& fingerprinter::opts() const noexcept { return _impl->opts; }
 std::string fingerprinter::normalise(std::string_view text, const personalisation& p) const {
   std::string out;
   detail::word_stream ws(_impl->psl, p.tokens, _impl->opts.max_greeting_words);
-  ws.run(text, _impl->opts.max_text_bytes, [&](std::string_view w) {
+  auto append = [&](std::string_view w) {
     if (!out.empty()) {
       out.push_back(' ');
     }
     out.append(w);
-  });
+  };
+  if (ws.run(text, _impl->opts.max_text_bytes, _impl->opts.skip_quoted, append) < min_own_words && _impl->opts.skip_quoted) {
+    out.clear();
+    ws.run(text, _impl->opts.max_text_bytes, false, append);
+  }
   return out;
 }
 
@@ -261,14 +314,42 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
   const int shift = 64 - std::countr_zero(o.bins);
 
   const personalisation pers = collect_personalisation(msg, envelope_recipients);
-  // Each word is hashed once with the keyed XXH3; a shingle's hash is XXH3 over its words' keyed
-  // hashes (a window of the last `shingle_words`), so one pass costs one keyed hash per word plus
-  // one short hash per shingle. One-permutation MinHash: the top bits choose the bin, the low 32
-  // bits compete for its minimum.
-  std::array<std::uint64_t, 8> window{};
-  std::size_t seen = 0;
+  // Each word is hashed once with the keyed XXH3 (per-thread scratch: compute runs on many threads).
+  thread_local std::vector<std::uint64_t> words;
+  words.clear();
+  std::size_t anchors = 0;
+  detail::word_stream ws(_impl->psl, pers.tokens, o.max_greeting_words);
+  auto hash_word = [&](std::string_view word) {
+    const std::uint64_t h = keyed(_impl->word_secret, word.data(), word.size());
+    words.push_back(h);
+    anchors += _impl->is_anchor(h) ? 1 : 0;
+  };
+  // Quoted replies and signature blocks are not the message's own text; a message that is nothing
+  // else (or hides its text behind '>') is taken whole, so it still has a signature.
+  if (ws.run(msg.text, o.max_text_bytes, o.skip_quoted, hash_word) < min_own_words && o.skip_quoted) {
+    words.clear();
+    anchors = 0;
+    ws.run(msg.text, o.max_text_bytes, false, hash_word);
+  }
+
+  // Shingles: with enough function words, only the spots — the `shingle_words` words starting at a
+  // function word ("of the offer", "to claim your") — count. Sentences carry them; the random
+  // content words a hash-buster appends do not, so they leave the signature alone (Theobald et al.,
+  // "SpotSigs: robust and efficient near duplicate detection in large web collections", SIGIR 2008).
+  // Text with few function words (lists, code, other languages, very short messages) falls back to
+  // every window of `shingle_words` words. A shingle's hash is XXH3 over its words' keyed hashes.
+  // One-permutation MinHash: the top bits choose the bin, the low 32 bits compete for its minimum.
+  sig.words = static_cast<std::uint32_t>(words.size());
+  if (!words.empty() && words.size() < o.short_text_words && !msg.subject.empty()) {
+    // A short text is mostly boilerplate (feeds: "URL: ... Date: ..."); its subject says which
+    // message it is, so the subject's words are shingled with it.
+    ws.run(msg.subject, o.max_text_bytes, false, hash_word);
+  }
   const std::size_t w = o.shingle_words;
-  auto take = [&](std::uint64_t h) {
+  const bool spots = o.anchored_shingles && anchors >= o.min_anchored_shingles;
+  auto take = [&](std::size_t first) {
+    const std::size_t n = std::min(w, words.size() - first);
+    const std::uint64_t h = XXH3_64bits(words.data() + first, n * sizeof(std::uint64_t));
     const std::size_t bin = static_cast<std::size_t>(h >> shift);
     const auto v = static_cast<std::uint32_t>(h);
     // empty_bin is reserved: a real minimum of 0xffffffff is stored one lower.
@@ -276,18 +357,17 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
     sig.bins[bin] = std::min(sig.bins[bin], value);
     ++sig.shingles;
   };
-  detail::word_stream ws(_impl->psl, pers.tokens, o.max_greeting_words);
-  ws.run(msg.text, o.max_text_bytes, [&](std::string_view word) {
-    std::copy(window.begin() + 1, window.begin() + static_cast<std::ptrdiff_t>(w), window.begin());
-    window[w - 1] = keyed(_impl->word_secret, word.data(), word.size());
-    ++seen;
-    if (seen >= w) {
-      take(XXH3_64bits(window.data(), w * sizeof(std::uint64_t)));
+  if (spots) {
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (_impl->is_anchor(words[i])) {
+        take(i);
+      }
     }
-  });
-  if (seen > 0 && seen < w) {
+  } else if (!words.empty()) {
     // Shorter than one shingle: the words present make the only shingle.
-    take(XXH3_64bits(window.data() + (w - seen), seen * sizeof(std::uint64_t)));
+    for (std::size_t i = 0; i + w <= std::max(words.size(), w); ++i) {
+      take(i);
+    }
   }
   if (sig.shingles > 0) {
     // Densification (Shrivastava, "Optimal densification for fast and accurate minwise hashing",
@@ -299,8 +379,7 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
         continue;
       }
       for (std::uint64_t attempt = 0;; ++attempt) {
-        const std::uint64_t probe[2] = {b, attempt};
-        const std::size_t donor = static_cast<std::size_t>(XXH3_64bits_withSeed(probe, sizeof probe, _impl->densify_seed) >> shift);
+        const std::size_t donor = static_cast<std::size_t>(mix64(_impl->densify_seed ^ (b << 32) ^ attempt) >> shift);
         if (sig.bins[donor] != empty_bin) {
           filled[b] = sig.bins[donor];
           break;

@@ -111,26 +111,151 @@ bool word_stream::personal(std::string_view w) const {
   return std::find(_personal.begin(), _personal.end(), w) != _personal.end();
 }
 
-void word_stream::walk(std::string_view text, std::size_t max_bytes) {
+namespace {
+
+// A line as [begin, end) without its line break; `next` is where the following line starts.
+struct line_span {
+  std::size_t begin;
+  std::size_t end;
+  std::size_t next;
+};
+
+line_span line_at(std::string_view text, std::size_t pos) {
+  const std::size_t nl = text.find('\n', pos);
+  const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+  return {pos, end, nl == std::string_view::npos ? text.size() : nl + 1};
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.front()))) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.back()))) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// "-- " (RFC 3676; "--" once trailing blanks are gone), or a rule of ten or more '_', '-' or '='
+// (the footer rule of Mailman and most list managers, and the line above list sponsors' ads).
+bool is_signature_delimiter(std::string_view raw_line) {
+  if (!raw_line.empty() && raw_line.back() == '\r') {
+    raw_line.remove_suffix(1);
+  }
+  if (raw_line == "-- " || raw_line == "--") {
+    return true;
+  }
+  const std::string_view t = trim(raw_line);
+  return t.size() >= 10 && (t.find_first_not_of('_') == std::string_view::npos ||
+                             t.find_first_not_of('-') == std::string_view::npos ||
+                             t.find_first_not_of('=') == std::string_view::npos);
+}
+
+// Outlook's and others' top-posting separator: everything below is the quoted original.
+bool is_original_message(std::string_view raw_line) {
+  const std::string_view t = trim(raw_line);
+  if (t.size() < 20 || t.size() > 40 || t.front() != '-' || t.back() != '-') {
+    return false;
+  }
+  std::string_view core = t;
+  while (!core.empty() && (core.front() == '-' || core.front() == ' ')) {
+    core.remove_prefix(1);
+  }
+  while (!core.empty() && (core.back() == '-' || core.back() == ' ')) {
+    core.remove_suffix(1);
+  }
+  return core.size() == 16 && starts_with_ci(core, "original message");
+}
+
+// Supercite-style quoting: "EL> text" (initials, then '>').
+bool is_cited(std::string_view t) {
+  for (std::size_t i = 0; i < t.size() && i < 5; ++i) {
+    if (t[i] == '>') {
+      return true;
+    }
+    if (!is_ascii_alpha(static_cast<unsigned char>(t[i]))) {
+      return false;
+    }
+  }
+  return false;
+}
+
+// An attribution line ("On Mon, 5 Aug 2002, Bob wrote:"), whose quote follows unmarked (HTML
+// blockquotes become plain text) unless the next non-blank line is quoted.
+bool is_attribution(std::string_view t) {
+  if (t.empty() || t.back() != ':') {
+    return false;
+  }
+  t.remove_suffix(1);
+  for (std::string_view verb : {"wrote", "writes", "schrieb", "escribió", "a écrit", "said"}) {
+    if (t.size() >= verb.size() && starts_with_ci(t.substr(t.size() - verb.size()), verb)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool next_line_quoted(std::string_view text, std::size_t pos) {
+  while (pos < text.size()) {
+    const line_span l = line_at(text, pos);
+    const std::string_view t = trim(text.substr(l.begin, l.end - l.begin));
+    if (!t.empty()) {
+      return is_cited(t);
+    }
+    pos = l.next;
+  }
+  return true;
+}
+
+bool short_tail(std::string_view text, std::size_t pos, std::size_t max_lines) {
+  std::size_t lines = 0;
+  while (pos < text.size()) {
+    const line_span l = line_at(text, pos);
+    if (!trim(text.substr(l.begin, l.end - l.begin)).empty() && ++lines > max_lines) {
+      return false;
+    }
+    pos = l.next;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::size_t word_stream::walk(std::string_view text, std::size_t max_bytes, bool skip_quoted) {
   _budget = max_bytes;
   _emitted = 0;
+  _words = 0;
   _greeting_left = 0;
   std::size_t pos = 0;
   while (pos < text.size() && _emitted < _budget) {
-    const std::size_t start = pos;
-    while (pos < text.size() && !is_space(static_cast<unsigned char>(text[pos]))) {
-      ++pos;
-    }
-    if (pos > start) {
-      chunk(text.substr(start, pos - start));
-    }
-    while (pos < text.size() && is_space(static_cast<unsigned char>(text[pos]))) {
-      if (text[pos] == '\n') {
-        _greeting_left = 0;  // a greeting ends with its line
+    const line_span l = line_at(text, pos);
+    const std::string_view line = text.substr(l.begin, l.end - l.begin);
+    pos = l.next;
+    _greeting_left = 0;  // a greeting ends with its line
+    if (skip_quoted) {
+      const std::string_view t = trim(line);
+      if (is_cited(t)) {
+        continue;
       }
-      ++pos;
+      if (is_original_message(line) || (is_attribution(t) && !next_line_quoted(text, pos)) || (is_signature_delimiter(line) && short_tail(text, pos, max_signature_lines))) {
+        break;
+      }
+    }
+    std::size_t i = 0;
+    while (i < line.size() && _emitted < _budget) {
+      while (i < line.size() && is_space(static_cast<unsigned char>(line[i]))) {
+        ++i;
+      }
+      const std::size_t start = i;
+      while (i < line.size() && !is_space(static_cast<unsigned char>(line[i]))) {
+        ++i;
+      }
+      if (i > start) {
+        chunk(line.substr(start, i - start));
+      }
     }
   }
+  return _words;
 }
 
 void word_stream::chunk(std::string_view c) {
@@ -267,7 +392,8 @@ void word_stream::word(std::string_view w) {
     return;
   }
   _emitted += w.size() + 1;
-  _sink(w);
+  ++_words;
+  _sink(_ctx, w);
   if (std::find(greetings.begin(), greetings.end(), w) != greetings.end()) {
     _greeting_left = _max_greeting_words;
   }
@@ -279,7 +405,8 @@ void word_stream::special(std::string_view w) {
   }
   _greeting_left = 0;
   _emitted += w.size() + 1;
-  _sink(w);
+  ++_words;
+  _sink(_ctx, w);
 }
 
 }  // namespace pw::fingerprint::detail

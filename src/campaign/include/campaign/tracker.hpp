@@ -69,6 +69,9 @@ struct tracker_settings {
   std::size_t k = 3;                                  // distinct subscribers for active and for evidence
   std::int64_t window_ms = 24LL * 3600 * 1000;        // activity window
   double similarity = 0.50;                           // minimum share of agreeing bins to join
+  std::size_t min_words = 24;                         // a text of fewer words joins only an identical one
+  std::size_t short_shingles = 32;                    // a signature of fewer shingles ...
+  double short_similarity = 0.80;                     // ... needs this share instead
   std::int64_t expire_idle_ms = 7LL * 24 * 3600 * 1000;  // forget campaigns idle this long
   std::size_t max_campaigns = 2'000'000;              // memory bound (eviction of least recently seen)
   std::size_t eviction_sample = 8;                    // campaigns sampled per eviction

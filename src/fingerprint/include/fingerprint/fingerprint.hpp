@@ -6,10 +6,18 @@
 // case folding, digit runs to one '0', whitespace and punctuation runs to one space, URLs and bare
 // host names to their registrable domain (public suffix list, libpsl), personalisation removed
 // (the recipients' addresses, local parts and display-name words from To/Cc and the envelope, and
-// the word after a greeting such as "dear", "hi", "hello") — then cut into word shingles; each
-// shingle is hashed once with keyed XXH3 and the hashes are binned (one-permutation MinHash: the
-// minimum per bin, empty bins densified from their neighbour), giving `bins` 32-bit values whose
-// agreement rate estimates the Jaccard similarity of the shingle sets. Alongside: keyed exact hashes
+// the word after a greeting such as "dear", "hi", "hello"); quoted replies ('>' and "XY>" lines,
+// unmarked quotes after "... wrote:", everything after "-----Original Message-----") and short
+// signature/footer blocks (after "-- " or a rule of '_', '-' or '=') are left out unless nothing
+// else remains; a text shorter than `short_text_words` words is taken with its subject's words.
+// Shingles: when the text has at least `min_anchored_shingles` function words ("the", "of", "you",
+// ... in English, German, French, Spanish), only the spots — `shingle_words` words starting at a
+// function word — are shingles, so appended random content words (hash-busters) add none; else
+// every window of `shingle_words` words. Each shingle is hashed with keyed XXH3 and the hashes are
+// binned (one-permutation MinHash: the minimum per bin, empty bins densified from a seeded probe
+// sequence), giving `bins` 32-bit values whose agreement rate estimates the Jaccard similarity of
+// the shingle sets. Evasion this admits (said so the engine does not over-trust campaigns): text
+// hidden behind fake quote markers, and hash-busters made of real sentences rather than words. Alongside: keyed exact hashes
 // of attachments (decoded bytes of non-text parts), so image-only variants of one template collide;
 // a keyed hash of the subject's shape (words mapped to classes: letters, digits, mixed, punctuation,
 // with their length class); and the registrable domains of the message's URLs.
@@ -64,6 +72,10 @@ struct options {
   std::size_t max_attachment_bytes = 8u << 20;   // larger parts are hashed over their first bytes only
   std::size_t max_domains = 8;                   // registrable URL domains kept
   std::size_t max_greeting_words = 2;            // words removed after a greeting ("dear john smith,")
+  std::size_t short_text_words = 24;             // a text of fewer words is shingled with the subject's
+  bool skip_quoted = true;                       // quoted lines ('>') and short signature blocks not shingled
+  bool anchored_shingles = true;                 // only shingles starting at a function word (spots) ...
+  std::size_t min_anchored_shingles = 8;         // ... when the text has at least this many
 };
 
 // errc::invalid_config naming the offending option.
@@ -73,6 +85,7 @@ struct signature {
   std::array<std::uint32_t, max_bins> bins{};   // keyed minimum per bin; only the first `bin_count` used
   std::uint8_t bin_count = 0;
   std::uint32_t shingles = 0;                   // shingles hashed (0: no text)
+  std::uint32_t words = 0;                      // words of the text that was shingled
   std::uint64_t subject_shape = 0;              // keyed; 0 when there is no subject
   std::vector<std::uint64_t> attachments;       // keyed XXH3 of decoded non-text parts, message order
   std::vector<std::string> url_domains;         // registrable domains, lower case, sorted, unique
