@@ -38,6 +38,7 @@ fps=$(for f in "$OUT"/eval*.json; do jq -r '.throughput.fingerprints_per_second'
 
 j() { jq -r "$1" "$OUT/eval.json"; }
 pct() { awk -v v="$1" 'BEGIN { printf "%.2f %%", v * 100 }'; }
+pct0() { awk -v v="$1" 'BEGIN { printf "%.0f %%", v * 100 }'; }
 pct3() { awk -v v="$1" 'BEGIN { printf "%.3f %%", v * 100 }'; }
 fmt() { printf "%'.0f" "$1"; }
 {
@@ -49,8 +50,8 @@ fmt() { printf "%'.0f" "$1"; }
   echo "$(j .parameters.bots_per_campaign) bots drawn from $(j .parameters.bot_pool) subscribers, interleaved over $(j .parameters.hours) h with all $(j .parameters.ham) split-A ham messages (one"
   echo "subscriber each). Mutations (src/sim/include/sim/campaign_mutator.hpp): hash-buster"
   echo "$(j '.parameters.mutations.hash_buster_words | map(tostring) | join("–")') dictionary words, URL domains rotated every $(j .parameters.mutations.domain_rotation_period) messages, subject pool of"
-  echo "$(j .parameters.mutations.subject_pool_size), recipient personalisation, whitespace noise $(pct "$(j .parameters.mutations.whitespace_noise_rate)"), HTML noise $(pct "$(j .parameters.mutations.html_noise_rate)"),"
-  echo "$(pct "$(j .parameters.mutations.image_only_share)") image-only variants ($(j .parameters.mutations.image_pool_size) image per campaign). Fingerprint: $(j .parameters.fingerprint.shingle_words)-word shingles,"
+  echo "$(j .parameters.mutations.subject_pool_size), recipient personalisation, whitespace noise $(pct0 "$(j .parameters.mutations.whitespace_noise_rate)"), HTML noise $(pct0 "$(j .parameters.mutations.html_noise_rate)"),"
+  echo "$(pct0 "$(j .parameters.mutations.image_only_share)") image-only variants ($(j .parameters.mutations.image_pool_size) image per campaign). Fingerprint: $(j .parameters.fingerprint.shingle_words)-word shingles,"
   echo "$(j .parameters.fingerprint.bins) bins; tracker: $(j .parameters.tracker.bands) bands × $(j .parameters.tracker.rows) rows, similarity $(j .parameters.tracker.similarity), k $(j .parameters.tracker.k)."
   echo
   echo "| what | result | bar |"
@@ -60,7 +61,8 @@ fmt() { printf "%'.0f" "$1"; }
   echo "| — split view: image-only variants judged against the plurality campaign of the template's image-only variants | $(pct "$(j .template_recall.split_recall.recall)") (image-only $(pct "$(j .template_recall.split_recall.image_only)")) | — |"
   echo "| — by template length (words of its parsed text: templates) | $(jq -r '[.template_recall.by_template_words[] | "\(.words): \(.recall * 10000 | round / 100) % (\(.templates))"] | join(", ")' "$OUT/eval.json") | — |"
   echo "| false merges: distinct ham in a campaign with spam or with ham that is not a genuine duplicate | $(pct3 "$(j .false_merges.share)") ($(j .false_merges.merged) of $(j .false_merges.ham): $(j .false_merges.into_spam) with spam, $(j .false_merges.with_ham_only) with ham only) | ≤ 0.1 % |"
-  echo "| — genuine duplicates not counted (same Message-ID / exact 3-word-shingle Jaccard ≥ $(j .parameters.duplicate_jaccard) of the parsed text) | $(j .false_merges.excluded_duplicates.same_message_id) / $(j .false_merges.excluded_duplicates.exact_shingle_jaccard) ham | — |"
+  echo "| — genuine duplicates not counted: same Message-ID / exact 3-word-shingle Jaccard ≥ $(j .parameters.duplicate_jaccard) / containment ≥ $(j .parameters.duplicate_jaccard) of the smaller set (digests, quoting replies) | $(j .false_merges.excluded_duplicates.same_message_id) / $(j .false_merges.excluded_duplicates.exact_shingle_jaccard) / $(j .false_merges.excluded_duplicates.containment) ham | — |"
+  echo "| — false merges counting the containment cases too | $(pct3 "$(j .false_merges.share_counting_containment)") | — |"
   echo "| throughput: mime::parse + fingerprint, one thread, messages in memory | $(fmt "$fps") fingerprints/s | ≥ 20,000 /s |"
   echo "| tracker heap per tracked campaign (glibc mallinfo2 before/after tracking; $(j .memory.campaigns) campaigns from $(j .memory.observed) messages) | $(fmt "$(j .memory.bytes_per_campaign)") B ($(fmt "$(j .memory.bytes_per_observed_message)") B per message) | ≤ 128 B |"
   echo "| variants with MIME anomalies their template had not | $(j .variants_with_new_mime_anomalies) | 0 |"
@@ -70,7 +72,7 @@ fmt() { printf "%'.0f" "$1"; }
   echo
   echo "| mutation | recall | where applied |"
   echo "|---|---|---|"
-  jq -r '.per_mutation | to_entries[] | "| \(.key) | \(.value.recall * 10000 | round / 100) % | \(if .value.recall_where_applied then "\(.value.recall_where_applied * 10000 | round / 100) % of \(.value.variants_applied)" else "—" end) |"' "$OUT/eval.json"
+  jq -r '.per_mutation | ["none", "hash_buster", "domain_rotation", "subject_rotation", "personalisation", "whitespace_noise", "html_noise", "image_only"] as $order | $order[] as $k | select(has($k)) | {key: $k, value: .[$k]} | "| \(.key) | \(.value.recall * 10000 | round / 100) % | \(if .value.recall_where_applied then "\(.value.recall_where_applied * 10000 | round / 100) % of \(.value.variants_applied)" else "—" end) |"' "$OUT/eval.json"
   echo
   echo "Worst templates: $(jq -r '[.template_recall.worst[] | "\(.template) \(.recall * 100 | round) % (\(.campaigns) campaigns)"] | join("; ")' "$OUT/eval.json")."
   echo "Worst false merges (ham file, campaign, spam variants / other ham in it): $(jq -r '[.false_merges.worst[] | "\(.ham) \(.campaign) \(.spam_variants)/\(.other_ham)"] | join("; ")' "$OUT/eval.json")."
