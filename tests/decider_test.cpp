@@ -32,7 +32,7 @@ TEST(Decider, OrdinaryMailIsAcceptedAndTagged) {
   behavior::recipient_hasher hasher("test-secret-0123456789");
   decider d(eng, hasher);
   const auto dir = directory();
-  const outcome o = d.end_of_message(dir, from("192.0.2.10", 1), {}, nullptr, 1'700'000'000'000);
+  const outcome o = d.end_of_message(dir, from("192.0.2.10", 1), {}, {}, 1'700'000'000'000);
   EXPECT_EQ(o.who.who.id, "alice");
   EXPECT_EQ(o.decision.act, behavior::action::accept);
   EXPECT_EQ(o.tag_value, "level=normal; action=accept");
@@ -44,10 +44,10 @@ TEST(Decider, UnknownSendersAreTrackedUnderTheirAddress) {
   behavior::recipient_hasher hasher("test-secret-0123456789");
   decider d(eng, hasher);
   const auto dir = directory();
-  const outcome o = d.end_of_message(dir, from("203.0.113.5", 1), {}, nullptr, 1'700'000'000'000);
+  const outcome o = d.end_of_message(dir, from("203.0.113.5", 1), {}, {}, 1'700'000'000'000);
   EXPECT_EQ(o.who.who.id, "ip:203.0.113.5");
   EXPECT_EQ(o.who.source, identity::subscriber_source::unknown_address);
-  const outcome bad = d.end_of_message(dir, from("not-an-address", 2), {}, nullptr, 1'700'000'000'000);
+  const outcome bad = d.end_of_message(dir, from("not-an-address", 2), {}, {}, 1'700'000'000'000);
   EXPECT_EQ(bad.who.source, identity::subscriber_source::lookup_failed);
   EXPECT_TRUE(bad.who.failure.has_value());
 }
@@ -60,7 +60,7 @@ TEST(Decider, AContentBlindBurstEscalatesAndExplainsItselfInNumbers) {
   std::int64_t now = 1'700'000'000'000;
   outcome last;
   for (int i = 0; i < 200 && last.decision.lvl < behavior::level::throttle; ++i, now += 1000) {
-    last = d.end_of_message(dir, from("192.0.2.10", i), {}, nullptr, now);
+    last = d.end_of_message(dir, from("192.0.2.10", i), {}, {}, now);
   }
   EXPECT_GE(last.decision.lvl, behavior::level::throttle);
   EXPECT_NE(last.reasons.find("messages"), std::string::npos);
@@ -71,7 +71,7 @@ TEST(Decider, AContentBlindBurstEscalatesAndExplainsItselfInNumbers) {
     EXPECT_EQ(text->find('@'), std::string::npos) << *text;
   }
   // Another subscriber is unaffected.
-  const outcome other = d.end_of_message(dir, from("198.51.100.7", 1), {}, nullptr, now);
+  const outcome other = d.end_of_message(dir, from("198.51.100.7", 1), {}, {}, now);
   EXPECT_EQ(other.who.who.id, "bigco");
   EXPECT_EQ(other.decision.lvl, behavior::level::normal);
 }

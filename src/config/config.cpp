@@ -696,6 +696,10 @@ const registry<behavior::plan_settings>& plan_registry() {
             "content_weight", weight, [](auto& p) -> auto& { return p.content_weight; },
             "How much the classifier's mean spam probability (above 0.5) amplifies a volume excess."),
         make_option<P>(
+            "campaign_weight", weight, [](auto& p) -> auto& { return p.campaign_weight; },
+            "How much membership in active campaigns (sent by campaigns.k subscribers) counts; with a high "
+            "spam probability it can hold a low-rate bot, without one it tags at most; 0 turns it off."),
+        make_option<P>(
             "churn_weight", weight, [](auto& p) -> auto& { return p.churn_weight; },
             "Suspicion added per doubling of envelope-sender or HELO changes per hour beyond 2."),
         make_option<P>(

@@ -21,7 +21,7 @@ decider::decider(behavior::engine& engine, const behavior::recipient_hasher& has
     : _engine(engine), _hasher(hasher) {}
 
 outcome decider::end_of_message(const identity::directory& dir, const envelope& env, std::string_view raw_message,
-                                classify::classifier* scorer, std::int64_t now_ms) const {
+                                const content_checks& checks, std::int64_t now_ms) const {
   identity::resolution who = identity::resolve(dir, env.sasl_login, env.client_addr, {});
   std::vector<std::uint64_t> recipients;
   std::vector<std::uint64_t> domains;
@@ -33,8 +33,18 @@ outcome decider::end_of_message(const identity::directory& dir, const envelope& 
     domains.push_back(_hasher.domain(env.recipients[i]));
   }
   std::optional<double> probability;
-  if (scorer != nullptr && !raw_message.empty()) {
-    probability = scorer->score(raw_message).probability;
+  campaign::membership campaign;
+  const bool fingerprinting = checks.fingerprints != nullptr && checks.campaigns != nullptr;
+  if (!raw_message.empty() && (checks.scorer != nullptr || fingerprinting)) {
+    const mime::message parsed = mime::parse(raw_message, checks.limits);
+    if (checks.scorer != nullptr) {
+      probability = checks.scorer->score(parsed).probability;
+    }
+    if (fingerprinting) {
+      std::vector<std::string_view> rcpts(env.recipients.begin(), env.recipients.begin() + static_cast<std::ptrdiff_t>(n));
+      const fingerprint::signature sig = checks.fingerprints->compute(parsed, rcpts);
+      campaign = checks.campaigns->observe(sig, who.who.id, now_ms);
+    }
   }
   behavior::message_event ev;
   ev.subscriber = who.who.id;
@@ -46,8 +56,11 @@ outcome decider::end_of_message(const identity::directory& dir, const envelope& 
   ev.recipient_domain_hashes = domains;
   ev.spam_probability = probability;
   ev.size_bytes = env.size_bytes;
+  if (!campaign.id.empty()) {
+    ev.campaign = behavior::campaign_evidence{campaign.distinct_subscribers, campaign.active};
+  }
   behavior::decision d = _engine.on_message(ev);
-  return finish(std::move(who), d, probability);
+  return finish(std::move(who), d, probability, std::move(campaign));
 }
 
 outcome decider::at_recipient(const identity::directory& dir, std::string_view sasl_login, std::string_view client_addr,
@@ -60,12 +73,21 @@ outcome decider::at_recipient(const identity::directory& dir, std::string_view s
   return finish(std::move(who), d, std::nullopt);
 }
 
-outcome decider::finish(identity::resolution who, behavior::decision d, std::optional<double> probability) const {
+outcome decider::finish(identity::resolution who, behavior::decision d, std::optional<double> probability,
+                        campaign::membership campaign) const {
   outcome out;
   out.who = std::move(who);
   out.decision = d;
   out.spam_probability = probability;
   out.reasons = behavior::describe(d.reasons_view());
+  // The campaign id is opaque (keyed); naming it lets an operator look the campaign up. Only
+  // campaigns of several subscribers are worth naming: a campaign of one is that sender's own mail.
+  if (!campaign.id.empty() && campaign.distinct_subscribers >= 2) {
+    out.reasons += (out.reasons.empty() ? "" : "; ") + std::string("campaign ") + campaign.id + " sent by " +
+                   std::to_string(campaign.distinct_subscribers) + " subscribers" +
+                   (campaign.active ? " (active)" : "");
+  }
+  out.campaign = std::move(campaign);
   out.tag_value = "level=" + std::string(behavior::level_name(d.lvl)) +
                   "; action=" + std::string(behavior::action_name(d.act));
   if (d.observe_only && d.intended != d.act) {

@@ -87,6 +87,54 @@ http::response subscriber(service& svc, const http::request& req) {
   return json_response(200, j);
 }
 
+json campaign_json(const campaign::campaign_view& v) {
+  json j{{"id", v.id},
+         {"active", v.active},
+         {"messages", v.messages},
+         {"messages_in_window", v.messages_in_window},
+         {"distinct_subscribers", v.distinct_subscribers},
+         {"distinct_subscribers_total", v.distinct_subscribers_total},
+         {"last_seen_ms", v.last_seen_ms}};
+  // Content-derived evidence only under the k-anonymity rule (the tracker leaves `shown` empty
+  // below k distinct subscribers); otherwise the id and the counts are all there is.
+  if (v.shown) {
+    j["first_seen_ms"] = v.shown->first_seen_ms;
+    j["subject_shape"] = v.shown->subject_shape;
+    j["url_domains"] = v.shown->url_domains;
+  } else {
+    j["evidence"] = "withheld until k distinct subscribers sent it";
+  }
+  return j;
+}
+
+// GET /api/v1/campaigns[?all=1]: active campaigns (or all tracked), most subscribers first.
+http::response campaigns(service& svc, const http::request& req) {
+  campaign::list_options opts;
+  opts.active_only = req.query.find("all=1") == std::string::npos;
+  const auto views = svc.campaigns().list(service::now_ms(), opts);
+  json list = json::array();
+  for (const auto& v : views) {
+    list.push_back(campaign_json(v));
+  }
+  return json_response(200, {{"k", svc.campaigns().settings().k},
+                             {"active_only", opts.active_only},
+                             {"campaigns", list}});
+}
+
+http::response one_campaign(service& svc, const http::request& req) {
+  if (req.path_tail.empty() || req.path_tail.size() > 64) {
+    return http::json_error(400, "bad campaign id");
+  }
+  auto found = svc.campaigns().find(req.path_tail, service::now_ms());
+  if (found.failed()) {
+    return http::json_error(500, found.error().message);
+  }
+  if (found.missing()) {
+    return http::json_error(404, "unknown campaign");
+  }
+  return json_response(200, campaign_json(*found));
+}
+
 // POST /api/v1/check: scores a raw message (the body) and answers with numbers only. The readable
 // feature names `portwarden check` prints are not offered here: an API answer can end up in logs.
 http::response check(service& svc, const http::request& req) {
@@ -128,6 +176,8 @@ void add_api_routes(service& svc, http::router& routes) {
   });
   routes.add("GET", "/api/v1/subscribers/", [&svc](const http::request& req) { return subscriber(svc, req); });
   routes.add("POST", "/api/v1/check", [&svc](const http::request& req) { return check(svc, req); });
+  routes.add("GET", "/api/v1/campaigns", [&svc](const http::request& req) { return campaigns(svc, req); });
+  routes.add("GET", "/api/v1/campaigns/", [&svc](const http::request& req) { return one_campaign(svc, req); });
 }
 
 }  // namespace pw::server

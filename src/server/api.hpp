@@ -6,7 +6,7 @@
 
 namespace pw::server {
 
-// /healthz, /metrics, GET /api/v1/subscribers/{id}, POST /api/v1/check.
+// /healthz, /metrics, GET /api/v1/subscribers/{id}, POST /api/v1/check, GET /api/v1/campaigns[/{id}].
 void add_api_routes(service& svc, http::router& routes);
 
 }  // namespace pw::server

@@ -107,6 +107,12 @@ result<std::unique_ptr<generic_acceptor>> bind_listener(asio::io_context& loop, 
   return acceptor;
 }
 
+// The campaign settings the tracker was built with, as text (enabled excepted: it applies at once).
+std::string campaign_tuning(config::campaign_settings c) {
+  c.enabled = true;
+  return config::to_toml(config::settings{.campaigns = std::move(c)});
+}
+
 result<void> drop_privileges(const std::string& user) {
   if (user.empty()) {
     return {};
@@ -214,9 +220,11 @@ class daemon {
       if (now.server.milter != old->settings.server.milter || now.server.policy != old->settings.server.policy ||
           now.server.http != old->settings.server.http || now.server.user != old->settings.server.user ||
           now.store.path != old->settings.store.path || now.privacy.secret_file != old->settings.privacy.secret_file ||
+          campaign_tuning(now.campaigns) != campaign_tuning(old->settings.campaigns) ||
           now.server.worker_threads != old->settings.server.worker_threads) {
         telemetry::log(severity::warning, "reload_partial",
-                       {{"message", "listeners, user, worker threads, store path and secret change at restart only"}});
+                       {{"message", "listeners, user, worker threads, store path, secret and campaign settings change at restart "
+                                    "only (campaigns.enabled applies at once)"}});
       }
       auto rt = build_runtime(loaded->values);
       if (!rt) {
@@ -321,9 +329,15 @@ int serve(const std::string& config_path) {
     return 3;
   }
   const bool content_blind = !(*rt)->model;
-  service svc(loop, std::move(*rt), std::move(*store), config_path);
+  auto fingerprints = fingerprint::fingerprinter::create(read_secret(s.privacy.secret_file), s.campaigns.fingerprint);
+  if (!fingerprints) {
+    telemetry::log(severity::error, "fingerprinter_failed", {{"error", fingerprints.error().message}});
+    return 3;
+  }
+  service svc(loop, std::move(*rt), std::move(*store), std::move(*fingerprints), config_path);
   if (auto restored = svc.restore_states(); restored) {
-    telemetry::log(severity::info, "restored", {{"subscribers", *restored}});
+    telemetry::log(severity::info, "restored", {{"records", *restored}, {"subscribers", svc.engine().size()},
+                                                {"campaigns", svc.campaigns().size()}});
   } else {
     // Mail keeps flowing; subscribers start from their plan priors. Counted and logged loudly.
     svc.metrics().store_errors.add();
@@ -339,6 +353,7 @@ int serve(const std::string& config_path) {
                  {{"pid", static_cast<std::int64_t>(::getpid())},
                   {"content_blind", content_blind},
                   {"observe_only", s.engine.observe_only},
+                  {"campaigns", s.campaigns.enabled},
                   {"workers", s.server.worker_threads}});
   loop.run();
 

@@ -312,7 +312,7 @@ class milter_connection final : public drainable, public std::enable_shared_from
       std::optional<relay::outcome> result;
       std::string failure;
       try {
-        result = self->_svc.decider().end_of_message(*rt->directory, env, raw, self->_svc.thread_classifier(*rt),
+        result = self->_svc.decider().end_of_message(*rt->directory, env, raw, self->_svc.content_checks_for(*rt),
                                                       service::now_ms());
       } catch (const std::exception& e) {
         failure = e.what();

@@ -119,7 +119,7 @@ class policy_connection final : public drainable, public std::enable_shared_from
         env.recipients = std::move(it->second);
         _open.erase(it);
       }
-      o = _svc.decider().end_of_message(*rt->directory, env, {}, nullptr, service::now_ms());
+      o = _svc.decider().end_of_message(*rt->directory, env, {}, {}, service::now_ms());
       _svc.metrics().messages.add();
       _svc.metrics().verdicts[static_cast<int>(o->decision.act)]->add();
       record(env, *o);

@@ -16,6 +16,8 @@ using telemetry::severity;
 // then only as private as this public constant, which is why production configs set a secret file.
 constexpr std::string_view built_in_secret = "portwarden-default-recipient-hash-key-set-privacy.secret_file";
 
+}  // namespace
+
 std::string read_secret(const std::string& path) {
   if (path.empty()) {
     return std::string(built_in_secret);
@@ -25,8 +27,6 @@ std::string read_secret(const std::string& path) {
   s << in.rdbuf();
   return s.str();  // the config loader already checked it exists and is long enough
 }
-
-}  // namespace
 
 result<std::shared_ptr<const runtime>> build_runtime(config::settings s) {
   auto rt = std::make_shared<runtime>();
@@ -100,6 +100,9 @@ service_metrics::service_metrics(telemetry::registry& r)
       reload_failures(r.add_counter("portwarden_reload_failures_total", "Configuration reloads refused")),
       connections(r.add_gauge("portwarden_connections", "Open milter, policy and HTTP connections")),
       subscribers(r.add_gauge("portwarden_subscribers", "Subscribers with behaviour state in memory")),
+      campaigns(r.add_gauge("portwarden_campaigns", "Campaigns tracked in memory")),
+      active_campaigns(r.add_gauge("portwarden_active_campaigns",
+                                   "Campaigns sent by at least campaigns.k distinct subscribers in the window")),
       eom_latency(r.add_histogram("portwarden_stage_latency_seconds",
                                   "Time from the event's arrival to our answer, by stage",
                                   telemetry::latency_buckets(), {{"stage", "end_of_message"}})),
@@ -111,7 +114,8 @@ service_metrics::service_metrics(telemetry::registry& r)
                                      {{"stage", "policy"}})) {}
 
 service::service(boost::asio::io_context& loop, std::shared_ptr<const runtime> initial,
-                 std::unique_ptr<store::state_store> store, std::string config_path)
+                 std::unique_ptr<store::state_store> store, fingerprint::fingerprinter fingerprints,
+                 std::string config_path)
     : _loop(loop),
       _workers(static_cast<std::size_t>(initial->settings.server.worker_threads)),
       _runtime(std::move(initial)),
@@ -119,6 +123,9 @@ service::service(boost::asio::io_context& loop, std::shared_ptr<const runtime> i
       _engine(_runtime->settings.engine),
       _hasher(read_secret(_runtime->settings.privacy.secret_file)),
       _decider(_engine, _hasher),
+      _fingerprints(std::move(fingerprints)),
+      _tracker(_runtime->settings.campaigns.tracker, _fingerprints.opts().bins,
+               read_secret(_runtime->settings.privacy.secret_file)),
       _store(std::move(store)),
       _metrics(_registry) {}
 
@@ -156,6 +163,17 @@ classify::classifier* service::thread_classifier(const runtime& rt) {
     mine.scorer = std::make_unique<classify::classifier>(*mine.model, limits);
   }
   return mine.scorer.get();
+}
+
+relay::content_checks service::content_checks_for(const runtime& rt) {
+  relay::content_checks checks;
+  checks.scorer = thread_classifier(rt);
+  if (rt.settings.campaigns.enabled) {
+    checks.fingerprints = &_fingerprints;
+    checks.campaigns = &_tracker;
+  }
+  checks.limits.max_message_bytes = static_cast<std::size_t>(rt.settings.server.max_message_bytes);
+  return checks;
 }
 
 void service::record_decision(store::decision_record d) {
@@ -206,6 +224,22 @@ void service::flush_to_store(std::int64_t now_ms, bool snapshot_states) {
                      {{"what", "save_states"}, {"records", records.size()}, {"error", r.error().message}});
     }
   }
+  _tracker.expire(now_ms);
+  campaign::changes campaign_changes = _tracker.collect_changes();
+  if (!campaign_changes.updated.empty() || !campaign_changes.removed.empty()) {
+    std::vector<store::campaign_record> records;
+    records.reserve(campaign_changes.updated.size());
+    for (auto& c : campaign_changes.updated) {
+      records.push_back(store::campaign_record{std::move(c.id), std::move(c.blob), now_ms});
+    }
+    if (auto r = _store->save_campaigns(records, campaign_changes.removed); !r) {
+      _metrics.store_errors.add();
+      telemetry::log(severity::error, "store_error",
+                     {{"what", "save_campaigns"}, {"records", records.size()}, {"error", r.error().message}});
+    }
+  }
+  _metrics.campaigns.set(static_cast<std::int64_t>(_tracker.size()));
+  _metrics.active_campaigns.set(static_cast<std::int64_t>(_tracker.list(now_ms).size()));
   const auto expired = _engine.expire(now_ms);
   if (!expired.empty()) {
     // Expired subscribers' snapshots age out with them: the engine forgot them after the same idle time.
@@ -237,6 +271,16 @@ result<std::size_t> service::restore_states() {
   });
   if (!scanned) {
     return scanned.error();
+  }
+  auto campaigns_scanned = _store->scan_campaigns([&](const store::campaign_record& r) {
+    if (_tracker.restore(r.id, r.blob)) {
+      ++restored;
+    } else {
+      ++rejected;
+    }
+  });
+  if (!campaigns_scanned) {
+    return campaigns_scanned.error();
   }
   if (rejected > 0) {
     telemetry::log(severity::warning, "restore_rejected", {{"records", rejected}});

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "behavior/engine.hpp"
+#include "campaign/tracker.hpp"
+#include "fingerprint/fingerprint.hpp"
 #include "classify/classifier.hpp"
 #include "classify/model.hpp"
 #include "config/config.hpp"
@@ -38,6 +40,9 @@ struct runtime {
 // Builds a runtime from loaded settings: reads the subscriber table and the model.
 result<std::shared_ptr<const runtime>> build_runtime(config::settings s);
 
+// The per-deployment key of every one-way hash (recipients, fingerprints, campaign ids).
+std::string read_secret(const std::string& secret_file);
+
 struct service_metrics {
   explicit service_metrics(telemetry::registry& r);
   telemetry::counter& messages;
@@ -54,6 +59,8 @@ struct service_metrics {
   telemetry::counter& reload_failures;
   telemetry::gauge& connections;
   telemetry::gauge& subscribers;
+  telemetry::gauge& campaigns;
+  telemetry::gauge& active_campaigns;
   telemetry::histogram& eom_latency;
   telemetry::histogram& score_latency;
   telemetry::histogram& rcpt_latency;
@@ -70,7 +77,7 @@ class drainable {
 class service {
  public:
   service(boost::asio::io_context& loop, std::shared_ptr<const runtime> initial,
-          std::unique_ptr<store::state_store> store, std::string config_path);
+          std::unique_ptr<store::state_store> store, fingerprint::fingerprinter fingerprints, std::string config_path);
   ~service();
 
   boost::asio::io_context& loop() { return _loop; }
@@ -88,13 +95,16 @@ class service {
   // The calling worker thread's classifier for the running model (rebuilt when a reload swapped the
   // model); null in content-blind mode.
   classify::classifier* thread_classifier(const runtime& rt);
+  // What looks at a message's content on this worker thread: classifier, fingerprinter, tracker.
+  relay::content_checks content_checks_for(const runtime& rt);
+  campaign::tracker& campaigns() { return _tracker; }
 
   // Queued for the snapshot thread (never written from the loop).
   void record_decision(store::decision_record d);
   void record_held(std::string subscriber, std::string queue_id, std::int64_t at_ms);
   // Writes engine changes, queued decisions and held ids now (snapshot thread, and at shutdown).
   void flush_to_store(std::int64_t now_ms, bool snapshot_states);
-  // Restores subscriber state from the store; returns how many subscribers were restored.
+  // Restores subscriber and campaign state from the store; returns how many records were restored.
   result<std::size_t> restore_states();
   void start_snapshot_thread();
   void stop_snapshot_thread();
@@ -116,6 +126,8 @@ class service {
   behavior::engine _engine;
   behavior::recipient_hasher _hasher;
   relay::decider _decider;
+  fingerprint::fingerprinter _fingerprints;
+  campaign::tracker _tracker;
   std::unique_ptr<store::state_store> _store;
   telemetry::registry _registry;
   service_metrics _metrics;

@@ -79,6 +79,16 @@ plan = "residential"
 cidr = "127.0.0.10/32"
 id = "trudy"
 plan = "residential"
+
+[[subscribers.entry]]
+cidr = "127.0.0.11/32"
+id = "bot1"
+plan = "residential"
+
+[[subscribers.entry]]
+cidr = "127.0.0.12/32"
+id = "bot2"
+plan = "residential"
 CF
 }
 write_config "2s"
@@ -150,6 +160,27 @@ burst_accepted=$((burst_accepted + $(echo "$burst_b" | json_field '["accepted"]'
 sleep 1
 held=$(held_count "$W/pf")
 
+# 2c: one template from several subscribers is a campaign (issue 4): active once k = 3 distinct
+# subscribers sent it; its content-derived evidence (URL domains) is withheld until then.
+campaign_of() {  # campaign_of SUBSCRIBER: the campaign id named in its latest reasons
+  http_get "/api/v1/subscribers/$1" | grep -o 'campaign c-[0-9a-f]*' | head -1 | cut -d' ' -f2
+}
+send 127.0.0.11 spam 2 --first 7000 > /dev/null
+cid=$(campaign_of bot1)
+check "2c: bot1's message joined mallory's campaign (${cid:-none})" [ -n "$cid" ]
+c=$(http_get "/api/v1/campaigns/$cid")
+check "2c: two subscribers: not active, evidence withheld" \
+  bash -c "echo '$c' | grep -q '\"active\":false' && echo '$c' | grep -q withheld && ! echo '$c' | grep -q url_domains"
+send 127.0.0.12 spam 2 --first 7100 > /dev/null
+c=$(http_get "/api/v1/campaigns/$cid")
+check "2c: three subscribers: active, with its URL domains shown" \
+  bash -c "echo '$c' | grep -q '\"active\":true' && echo '$c' | grep -q 'example.biz'"
+check "2c: listed among the active campaigns" bash -c "curl -fsS http://127.0.0.1:$HTTP_PORT/api/v1/campaigns | grep -q '$cid'"
+check "2c: bot2's reasons name the campaign" [ "$(campaign_of bot2)" = "$cid" ]
+burst_accepted=$((burst_accepted + 4))
+sleep 1
+held=$(held_count "$W/pf")
+
 r=$(send 127.0.0.2 ham 5 --first 100)
 check "2: alice is unaffected meanwhile (5 of 5 accepted)" [ "$(echo "$r" | json_field '["accepted"]')" = 5 ]
 alice_level=$(http_get /api/v1/subscribers/alice | json_field '["level"]')
@@ -184,7 +215,7 @@ check "4: all 240 delivered" wait_sent "$W/pf" $((before + 240)) 60
 dupes=$(grep -h '^Message-ID: <'"$MARK"'\.[56]' "$W"/pf/sink/* | sort | uniq -d | wc -l)
 unique=$(grep -h '^Message-ID: <'"$MARK"'\.[56]' "$W"/pf/sink/* | sort -u | wc -l)
 check "4: exactly once: $unique distinct messages at the sink, $dupes duplicates" [ "$unique" = 240 ] && [ "$dupes" = 0 ]
-check "4: the daemon restored subscriber state" grep -q 'event=restored subscribers=[1-9]' "$W/daemon.log"
+check "4: the daemon restored subscriber state" grep -q 'event=restored records=[1-9][0-9]* subscribers=[1-9]' "$W/daemon.log"
 mallory_level=$(http_get /api/v1/subscribers/mallory | json_field '["level"]')
 check "4: mallory is still held after the restart (API says $mallory_level)" [ "$mallory_level" = hold ]
 

@@ -26,8 +26,11 @@
 #include <vector>
 
 #include "behavior/engine.hpp"
+#include "campaign/tracker.hpp"
 #include "classify/classifier.hpp"
+#include "fingerprint/fingerprint.hpp"
 #include "identity/directory.hpp"
+#include "mime/message.hpp"
 
 namespace pw::relay {
 
@@ -42,6 +45,15 @@ struct envelope {
   std::uint32_t size_bytes = 0;
 };
 
+// What looks at the content at end of message; each part is optional. The message is parsed once
+// and shared by the classifier and the fingerprinter.
+struct content_checks {
+  classify::classifier* scorer = nullptr;                    // null: content-blind (no spam probability)
+  const fingerprint::fingerprinter* fingerprints = nullptr;  // null (or no tracker): campaigns off
+  campaign::tracker* campaigns = nullptr;
+  mime::limits limits;
+};
+
 // The header every relayed message gets (Postfix adds it at end of message).
 inline constexpr std::string_view tag_header = "X-Portwarden";
 
@@ -49,7 +61,8 @@ struct outcome {
   identity::resolution who;
   behavior::decision decision;
   std::optional<double> spam_probability;  // nullopt in content-blind mode / at RCPT
-  std::string reasons;                     // plain words with numbers (behavior::describe)
+  campaign::membership campaign;           // empty id: no campaign (campaigns off, no text, at RCPT)
+  std::string reasons;                     // plain words with numbers (behavior::describe), and the campaign id
   // Wire texts for the adapters:
   std::string tag_value;    // e.g. "level=watch; action=tag" — always set, the header is added to every message
   std::string defer_text;   // for defer: the text after "451 4.7.1 "
@@ -60,10 +73,11 @@ class decider {
  public:
   decider(behavior::engine& engine, const behavior::recipient_hasher& hasher);
 
-  // At end of message: records the message in the engine and decides. `raw_message` is the header
-  // block plus body as received (possibly cut at the scan limit); `scorer` null = content-blind.
+  // At end of message: scores and fingerprints the content (as `checks` allow), records the message
+  // in the campaign tracker and the engine, and decides. `raw_message` is the header block plus body
+  // as received (possibly cut at the scan limit); empty means no content checks.
   outcome end_of_message(const identity::directory& dir, const envelope& env, std::string_view raw_message,
-                         classify::classifier* scorer, std::int64_t now_ms) const;
+                         const content_checks& checks, std::int64_t now_ms) const;
 
   // At RCPT (policy service, milter RCPT stage), once per recipient: the cheap gate from the
   // subscriber's current level. When it defers, the attempt is recorded as evidence (a recipient
@@ -72,7 +86,8 @@ class decider {
                        std::string_view recipient, std::int64_t now_ms) const;
 
  private:
-  outcome finish(identity::resolution who, behavior::decision d, std::optional<double> probability) const;
+  outcome finish(identity::resolution who, behavior::decision d, std::optional<double> probability,
+                 campaign::membership campaign = {}) const;
 
   behavior::engine& _engine;
   const behavior::recipient_hasher& _hasher;
