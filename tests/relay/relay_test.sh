@@ -162,7 +162,8 @@ held=$(held_count "$W/pf")
 
 # 2c: one template from several subscribers is a campaign (issue 4): active once k = 3 distinct
 # subscribers sent it; its content-derived evidence (URL domains) is withheld until then.
-campaign_of() {  # campaign_of SUBSCRIBER: the campaign id named in its latest reasons
+campaign_of() {  # campaign_of SUBSCRIBER: the campaign id named in its latest decision's reasons
+  sleep 1.5      # the decision log is written every second
   http_get "/api/v1/subscribers/$1" | grep -o 'campaign c-[0-9a-f]*' | head -1 | cut -d' ' -f2
 }
 send 127.0.0.11 spam 2 --first 7000 > /dev/null
@@ -198,23 +199,23 @@ check "3: nothing left in the queue" queue_empty "$W/pf"
 # --- 4. kill -9 under load, restart: nothing lost, state survived --------------------------------
 sleep 1.5   # one snapshot interval: mallory's hold is in the store
 before=$(sent_count "$W/pf")
-send 127.0.0.4 ham 120 --first 5000 --retry-for 60 > "$W/load1.json" &
+send 127.0.0.4 ham 300 --first 5000 --retry-for 60 > "$W/load1.json" &
 LOAD1=$!
-send 127.0.0.4 ham 120 --first 6000 --retry-for 60 > "$W/load2.json" &
+send 127.0.0.4 ham 300 --first 6000 --retry-for 60 > "$W/load2.json" &
 LOAD2=$!
-sleep 1
+sleep 0.7
 kill -9 "$DAEMON"
 sleep 2
 start_daemon || { echo "restart failed"; cat "$W/daemon.log"; }
 wait "$LOAD1" "$LOAD2"
 a1=$(json_field '["accepted"]' < "$W/load1.json"); a2=$(json_field '["accepted"]' < "$W/load2.json")
 retries=$(( $(json_field '["retries"]' < "$W/load1.json") + $(json_field '["retries"]' < "$W/load2.json") ))
-check "4: all 240 messages accepted in the end ($a1 + $a2; $retries 4xx retries during the outage)" \
-  [ "$((a1 + a2))" = 240 ]
-check "4: all 240 delivered" wait_sent "$W/pf" $((before + 240)) 60
+check "4: the kill hit the load: $retries messages got a 4xx during the outage and were retried" [ "$retries" -ge 1 ]
+check "4: all 600 messages accepted in the end ($a1 + $a2)" [ "$((a1 + a2))" = 600 ]
+check "4: all 600 delivered" wait_sent "$W/pf" $((before + 600)) 90
 dupes=$(grep -h '^Message-ID: <'"$MARK"'\.[56]' "$W"/pf/sink/* | sort | uniq -d | wc -l)
 unique=$(grep -h '^Message-ID: <'"$MARK"'\.[56]' "$W"/pf/sink/* | sort -u | wc -l)
-check "4: exactly once: $unique distinct messages at the sink, $dupes duplicates" [ "$unique" = 240 ] && [ "$dupes" = 0 ]
+check "4: exactly once: $unique distinct messages at the sink, $dupes duplicates" [ "$unique" = 600 ] && [ "$dupes" = 0 ]
 check "4: the daemon restored subscriber state" grep -q 'event=restored records=[1-9][0-9]* subscribers=[1-9]' "$W/daemon.log"
 mallory_level=$(http_get /api/v1/subscribers/mallory | json_field '["level"]')
 check "4: mallory is still held after the restart (API says $mallory_level)" [ "$mallory_level" = hold ]
