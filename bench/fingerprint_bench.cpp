@@ -3,9 +3,8 @@
 // split in /tmp/pwcache/split-a; synthetic messages when none is readable). Prints medians of 5.
 //  - fingerprints/s from raw bytes (mime::parse included) and from already-parsed messages;
 //  - tracker observe/s on one thread and on two threads sharing one tracker (mutex contention);
-//  - bytes per tracked signature with 1 M single-message campaigns (glibc mallinfo2 heap growth);
-//  - a quick template check: corpus spam with 20-100 appended random words and a personalised
-//    greeting, share joining their template's campaign, and distinct ham merged with anything.
+//  - bytes per tracked signature with 1 M single-message campaigns (glibc mallinfo2 heap growth).
+// Campaign quality (template recall, false merges) is measured by `portwarden campaigns eval`.
 #include <malloc.h>
 
 #include <algorithm>
@@ -167,59 +166,5 @@ int main(int argc, char** argv) {
     }
   }
 
-  {
-    // Template check (a stand-in for `portwarden campaigns eval`, which is the measurement of record).
-    pw::campaign::tracker t({}, bins, "bench secret");
-    std::mt19937 rng(5);
-    const char* names[] = {"John", "Mary", "Ahmed", "Olga", "Chen", "Lucia", "Peter", "Anna"};
-    std::size_t variants = 0;
-    std::size_t joined = 0;
-    std::size_t templates = 0;
-    std::int64_t now = 1'700'000'000'000;
-    for (const auto& s : corpus) {
-      if (!s.spam || parsed[&s - corpus.data()].text.size() < 40) {
-        continue;
-      }
-      ++templates;
-      std::string first_id;
-      for (int v = 0; v < 10; ++v) {
-        const std::string name = names[rng() % 8];
-        std::string raw = s.raw;
-        const auto sep = raw.find("\n\n") != std::string::npos ? raw.find("\n\n") + 2 : raw.find("\r\n\r\n") + 4;
-        raw.insert(std::min(sep, raw.size()), "Dear " + name + ",\n");
-        raw += "\n";
-        const int words = 20 + static_cast<int>(rng() % 81);
-        for (int w = 0; w < words; ++w) {
-          std::string word;
-          for (int c = 0, len = 3 + static_cast<int>(rng() % 7); c < len; ++c) {
-            word.push_back(static_cast<char>('a' + rng() % 26));
-          }
-          raw += word + " ";
-        }
-        const std::string rcpt = name + "@isp.example";
-        const std::string_view e[] = {rcpt};
-        const auto m = t.observe(f.compute_raw(raw, e), "bot" + std::to_string(rng() % 1000), now++);
-        if (v == 0) {
-          first_id = m.id;
-        } else {
-          ++variants;
-          joined += m.id == first_id ? 1 : 0;
-        }
-      }
-    }
-    std::size_t ham = 0;
-    std::size_t merged = 0;
-    for (std::size_t i = 0; i < corpus.size(); ++i) {
-      if (corpus[i].spam || parsed[i].text.size() < 40) {
-        continue;
-      }
-      ++ham;
-      merged += t.observe(sigs[i], "human" + std::to_string(i), now++).new_campaign ? 0 : 1;
-    }
-    std::printf("template check: %zu templates, variants joined %.2f %%; ham merged with anything %.2f %% of %zu "
-                "(includes genuine duplicates)\n",
-                templates, 100.0 * static_cast<double>(joined) / static_cast<double>(std::max<std::size_t>(1, variants)),
-                100.0 * static_cast<double>(merged) / static_cast<double>(std::max<std::size_t>(1, ham)), ham);
-  }
   return sink == 42 ? 1 : 0;
 }

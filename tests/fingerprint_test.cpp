@@ -130,3 +130,62 @@ TEST(fingerprint, empty_and_hostile_input) {
 }
 
 }  // namespace
+
+namespace {
+// Running text (function words throughout) of about 90 words.
+constexpr std::string_view letter =
+    "We are pleased to tell you that your account has been selected for the annual review of our "
+    "premium service. To keep the benefits of your plan, you need to confirm the details we have on "
+    "file for you and answer a few questions about the way you use the service. It will only take a "
+    "minute of your time and it is the last step before the renewal of the plan. If you do not "
+    "confirm by the end of the week, the offer will expire and the account will be moved to the "
+    "basic plan with fewer benefits than you have now.\n";
+}  // namespace
+
+TEST(fingerprint, spot_shingles_ignore_appended_content_words) {
+  auto f = make();
+  const std::string head = "Subject: review\r\n\r\n";
+  const signature plain = f.compute_raw(head + std::string(letter), {});
+  const signature busted = f.compute_raw(
+      head + std::string(letter) + "\nbasket falcon copper meadow lantern orbit velvet harbor pepper quartz "
+                                   "saddle timber walnut zephyr cobalt fennel marble nickel oyster plume\n",
+      {});
+  // Only the spot at the seam ("have now" + the first appended word) differs.
+  EXPECT_GE(similarity(plain, busted), 0.9);
+  EXPECT_EQ(plain.shingles, busted.shingles);
+  EXPECT_GT(busted.words, plain.words);
+  // Without spots the same tail moves bins.
+  auto g = fingerprinter::create("test secret", options{.anchored_shingles = false}).value();
+  EXPECT_LT(similarity(g.compute_raw(head + std::string(letter), {}), g.compute_raw(head + std::string(letter) +
+      "\nbasket falcon copper meadow lantern orbit velvet harbor pepper quartz saddle timber walnut zephyr\n", {})), 1.0);
+}
+
+TEST(fingerprint_normalise, quotes_signatures_and_footers_left_out) {
+  auto f = make();
+  const std::string own = "thanks for the report i will look at the patch tonight and tell you more\n";
+  EXPECT_EQ(f.normalise(own + "> quoted line one\n>> older quote\nEL> supercite quote\n", {}),
+            "thanks for the report i will look at the patch tonight and tell you more");
+  EXPECT_EQ(f.normalise(own + "-- \nJohn Doe\nExample Corp\n", {}), f.normalise(own, {}));
+  EXPECT_EQ(f.normalise(own + "_______________________________________________\nList mailing list\nhttps://lists.example.org/listinfo/list\n", {}),
+            f.normalise(own, {}));
+  EXPECT_EQ(f.normalise(own + "-----Original Message-----\nFrom: bob\nthe whole earlier message\n", {}), f.normalise(own, {}));
+  EXPECT_EQ(f.normalise(own + "On Mon, 5 Aug 2002, Bob wrote:\nunmarked quote of the earlier message\n", {}), f.normalise(own, {}));
+  // An attribution followed by '>' lines is an interleaved reply: the answers below it count.
+  EXPECT_EQ(f.normalise(own + "Bob wrote:\n> question\nanswer here\n", {}), f.normalise(own, {}) + " bob wrote answer here");
+  // A long "signature" is content behind a delimiter, and a text that is all quote is taken whole.
+  std::string long_tail = own + "-- \n";
+  for (int i = 0; i < 12; ++i) {
+    long_tail += "line of content\n";
+  }
+  EXPECT_NE(f.normalise(long_tail, {}).find("line of content"), std::string::npos);
+  EXPECT_EQ(f.normalise("> all of it quoted here in this message\n> and more of it\n", {}),
+            "all of it quoted here in this message and more of it");
+}
+
+TEST(fingerprint, short_text_takes_the_subject) {
+  auto f = make();
+  const signature a = f.compute_raw("Subject: first story\r\n\r\nURL: http://feed.example.com/1 Date: today\n", {});
+  const signature b = f.compute_raw("Subject: another tale\r\n\r\nURL: http://feed.example.com/2 Date: today\n", {});
+  EXPECT_LT(similarity(a, b), 1.0);
+  EXPECT_EQ(a.words, 4u);  // url, the domain, date, today: the subject's words are not counted
+}

@@ -15,9 +15,10 @@
 namespace pw::campaign {
 namespace {
 
-constexpr std::uint8_t blob_version = 1;
+constexpr std::uint8_t blob_version = 2;
 constexpr std::size_t hll_registers = 256;  // 2^8: ~6.5 % standard error, 256 bytes per sketch
 constexpr std::size_t max_dup_per_key = 8;  // index entries kept per band key (hot boilerplate keys)
+constexpr std::uint32_t slot_bits = 24;     // max_campaigns < 2^24
 
 std::uint32_t to_seconds(std::int64_t ms) noexcept {
   return static_cast<std::uint32_t>(std::clamp<std::int64_t>(ms / 1000, 0, UINT32_MAX));
@@ -55,6 +56,7 @@ struct hll {
 // Everything a campaign of one message does not need; allocated from the second message (or for
 // a first message with attachments), so a singleton costs only its `record` and index entries.
 struct extras {
+  std::uint32_t messages = 1;          // since first seen (a campaign without extras has one)
   std::uint64_t mask = ~0ULL;          // bins that count for similarity (narrowed at the 2nd member)
   std::uint64_t subject_shape = 0;
   std::uint32_t window_gen = 0;        // now / window of msgs_cur
@@ -66,51 +68,64 @@ struct extras {
   std::uint32_t sketch_gen = 0;
   std::vector<std::string> domains;
   std::vector<std::uint64_t> attachments;
-  std::vector<std::uint32_t> member_keys;  // full-precision band values of members 2.., bands each
-  std::uint8_t indexed = 1;                // members indexed so far
+  std::vector<std::uint8_t> member_keys;   // banded bins (low bytes) of members 2.., bands × rows each
 };
 
-// 32 bytes + bins: see the memory contract in the header.
+// 24 bytes, plus the representative's bins (one byte each) in impl::rep: see the memory contract.
 struct record {
   std::uint32_t first_seen_s = 0;
   std::uint32_t last_seen_s = 0;
-  std::uint32_t messages = 0;
   std::uint32_t first_subscriber = 0;
-  std::unique_ptr<extras> more;
-  std::uint8_t gen = 0;
+  std::uint8_t gen = 0;  // bumped when the slot is freed: attachment entries of the old campaign die
   bool live = false;
   bool dirty = false;
   bool persisted = false;
-};
+  std::unique_ptr<extras> more;
 
-// Open-addressing table: band key → (slot, generation). Entries of removed campaigns stay until
-// the next rebuild (their generation no longer matches), so removal needs no keys.
-class band_index {
+  std::uint32_t messages() const noexcept { return more ? more->messages : 1; }
+};
+static_assert(sizeof(record) == 24);
+
+// Open-addressing table from 64-bit key hashes to slots, 4 bytes a cell: the slot (24 bits) and 8
+// bits of the key hash as a tag; the position comes from the key hash (multiply-shift, so any
+// table size works: tables are kept between 64 and 80 % full, growing ×1.25; linear probing over
+// 4-byte cells stays within a cache line or two at that load). The keys themselves are not stored: they derive from the
+// campaigns' bins and ids, and the owner re-inserts them all when the table grows or when too many
+// entries are stale (removed campaigns leave their entries behind; a stale entry is only a wasted
+// candidate, since every hit is checked against the campaign itself).
+class slot_index {
  public:
-  template <class Alive>
-  void insert(std::uint64_t key_hash, std::uint32_t slot, std::uint8_t gen, Alive&& alive) {
-    if (_cells.empty()) {
-      _cells.assign(1024, 0);
-    } else if ((_used + 1) * 4 > _cells.size() * 3) {
-      rebuild(alive);
-    }
-    const std::uint64_t tag = (key_hash >> 40) | 1;
-    const std::uint64_t mask = _cells.size() - 1;
+  static constexpr double max_load = 0.80;
+
+  // Whether `extra` more entries fit without passing max_load.
+  bool fits(std::size_t extra) const noexcept {
+    return static_cast<double>(_used + extra) <= max_load * static_cast<double>(_cells.size());
+  }
+  bool mostly_stale() const noexcept { return _stale > 1024 && _stale * 2 > _used; }
+  void mark_stale(std::size_t n) noexcept { _stale += n; }
+
+  // Empties the table, sized for `entries` at load 0.64.
+  void reset(std::size_t entries) {
+    _cells.assign(std::max<std::size_t>(1024, entries * 25 / 16), 0);
+    _cells.shrink_to_fit();
+    _used = 0;
+    _stale = 0;
+  }
+
+  // At most max_dup_per_key entries per tag run: a boilerplate key shared by many campaigns is not
+  // worth its scoring, other bands must find those.
+  void insert(std::uint64_t key_hash, std::uint32_t slot) {
+    const std::uint32_t cell = (tag(key_hash) << slot_bits) | slot;
     std::size_t dup = 0;
-    for (std::size_t i = position(tag) & mask;; i = (i + 1) & mask) {
-      const std::uint64_t c = _cells[i];
+    for (std::size_t i = position(key_hash);; i = next(i)) {
+      const std::uint32_t c = _cells[i];
       if (c == 0) {
-        _cells[i] = (tag << 40) | (static_cast<std::uint64_t>(slot) << 8) | gen;
+        _cells[i] = cell;
         ++_used;
         return;
       }
-      if ((c >> 40) == tag) {
-        if (((c >> 8) & 0xffffffffULL) == slot && (c & 0xff) == gen) {
-          return;  // already indexed under this key
-        }
-        if (++dup >= max_dup_per_key) {
-          return;  // a boilerplate key shared by many campaigns: other bands must find this one
-        }
+      if (c == cell || ((c >> slot_bits) == (cell >> slot_bits) && ++dup >= max_dup_per_key)) {
+        return;
       }
     }
   }
@@ -120,55 +135,58 @@ class band_index {
     if (_cells.empty()) {
       return;
     }
-    const std::uint64_t tag = (key_hash >> 40) | 1;
-    const std::uint64_t mask = _cells.size() - 1;
-    for (std::size_t i = position(tag) & mask;; i = (i + 1) & mask) {
-      const std::uint64_t c = _cells[i];
+    const std::uint32_t t = tag(key_hash);
+    for (std::size_t i = position(key_hash);; i = next(i)) {
+      const std::uint32_t c = _cells[i];
       if (c == 0) {
         return;
       }
-      if ((c >> 40) == tag) {
-        fn(static_cast<std::uint32_t>((c >> 8) & 0xffffffffULL), static_cast<std::uint8_t>(c & 0xff));
+      if ((c >> slot_bits) == t) {
+        fn(c & ((1u << slot_bits) - 1));
       }
     }
   }
 
-  // Drops entries for which alive(slot, gen) is false; re-sizes to twice the live entries.
-  template <class Alive>
-  void rebuild(Alive&& alive) {
-    std::vector<std::uint64_t> old;
-    old.swap(_cells);
-    std::size_t live = 0;
-    for (std::uint64_t c : old) {
-      live += c != 0 && alive(static_cast<std::uint32_t>((c >> 8) & 0xffffffffULL), static_cast<std::uint8_t>(c & 0xff)) ? 1 : 0;
-    }
-    _cells.assign(std::bit_ceil(std::max<std::size_t>(64, live * 2)), 0);
-    _used = 0;
-    const std::uint64_t mask = _cells.size() - 1;
-    for (std::uint64_t c : old) {
-      if (c == 0 || !alive(static_cast<std::uint32_t>((c >> 8) & 0xffffffffULL), static_cast<std::uint8_t>(c & 0xff))) {
-        continue;
-      }
-      std::size_t i = position(c >> 40) & mask;
-      while (_cells[i] != 0) {
-        i = (i + 1) & mask;
-      }
-      _cells[i] = c;
-      ++_used;
-    }
-  }
-
-  std::size_t bytes() const noexcept { return _cells.capacity() * sizeof(std::uint64_t); }
   std::size_t used() const noexcept { return _used; }
 
-  // Position from the tag alone (24 bits of the key hash), so a rebuild re-places entries without
-  // their keys; tables stay below 2^25 cells (max_campaigns < 2^24).
-  static std::uint64_t position(std::uint64_t tag) noexcept { return tag * 0x9E3779B97F4A7C15ULL >> 20; }
+ private:
+  // Tags 1..255: 0 marks an empty cell.
+  static std::uint32_t tag(std::uint64_t h) noexcept { return 1 + static_cast<std::uint32_t>((h & 0xffff) % 255); }
+  std::size_t position(std::uint64_t h) const noexcept {
+    __extension__ using u128 = unsigned __int128;
+    return static_cast<std::size_t>((static_cast<u128>(h) * _cells.size()) >> 64);
+  }
+  std::size_t next(std::size_t i) const noexcept { return i + 1 == _cells.size() ? 0 : i + 1; }
+
+  std::vector<std::uint32_t> _cells;
+  std::size_t _used = 0;
+  std::size_t _stale = 0;
+};
+
+// A growable array in fixed chunks: no doubling slack (a vector at 1 M + 1 records holds 2 M) and
+// no copy when it grows. Elements stay where they are.
+template <class T>
+class chunked {
+ public:
+  explicit chunked(std::size_t chunk_elements) : _per(chunk_elements) {}
+  T& operator[](std::size_t i) noexcept { return _chunks[i / _per][i % _per]; }
+  const T& operator[](std::size_t i) const noexcept { return _chunks[i / _per][i % _per]; }
+  std::size_t size() const noexcept { return _size; }
+  // Appends `n` value-initialised elements (n ≤ one chunk, and the size stays a multiple of n).
+  void grow(std::size_t n) {
+    if (_size + n > _chunks.size() * _per) {
+      _chunks.push_back(std::make_unique<T[]>(_per));
+    }
+    _size += n;
+  }
 
  private:
-  std::vector<std::uint64_t> _cells;
-  std::size_t _used = 0;
+  std::size_t _per;
+  std::size_t _size = 0;
+  std::vector<std::unique_ptr<T[]>> _chunks;
 };
+
+constexpr std::size_t slots_per_chunk = 4096;
 
 void put_u8(std::vector<std::byte>& b, std::uint8_t v) { b.push_back(static_cast<std::byte>(v)); }
 void put_u32(std::vector<std::byte>& b, std::uint32_t v) {
@@ -241,30 +259,39 @@ struct tracker::impl {
   std::uint64_t band_seed = 0;
 
   mutable std::mutex mu;
-  std::vector<record> records;
-  std::vector<std::uint8_t> rep;  // bins bytes per slot: low 8 bits of the representative's bins
+  chunked<record> records{slots_per_chunk};
+  chunked<std::uint8_t> rep{slots_per_chunk * fingerprint::max_bins};  // `bins` low bytes of the representative per slot
   std::vector<std::uint32_t> free_slots;
   std::size_t live = 0;
-  band_index index;
+  slot_index index;  // band keys of indexed members → slot
+  slot_index ids;    // campaign id hash → slot (find, restore)
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint8_t>> by_attachment;
   std::vector<std::string> removed;  // persisted campaigns gone since the last collect_changes
   std::uint32_t now_s = 0;           // latest time seen (clock steps back count as no time)
   std::mt19937_64 rng{0x5eed};
 
-  std::uint64_t band_key(std::size_t band, const std::uint32_t* values) const noexcept {
-    std::array<std::uint32_t, fingerprint::max_bins + 1> buf{};
-    buf[0] = static_cast<std::uint32_t>(band);
-    std::memcpy(buf.data() + 1, values, s.rows * sizeof(std::uint32_t));
-    return XXH3_64bits_withSeed(buf.data(), (s.rows + 1) * sizeof(std::uint32_t), band_seed);
+  // A band key hashes the band's bins as kept (their low bytes), so every key can be recomputed from
+  // the representative and the kept member bins: the index is derived state (rebuilt, restored).
+  std::uint64_t band_key(std::size_t band, const std::uint8_t* values) const noexcept {
+    std::array<std::uint8_t, fingerprint::max_bins + 1> buf{};
+    buf[0] = static_cast<std::uint8_t>(band);
+    std::memcpy(buf.data() + 1, values, s.rows);
+    return XXH3_64bits_withSeed(buf.data(), s.rows + 1, band_seed);
+  }
+
+  std::uint64_t id_hash(const std::uint8_t* rep_bins, std::uint32_t first_seen_s, std::uint32_t first_subscriber) const noexcept {
+    std::array<std::uint8_t, fingerprint::max_bins + 8> buf{};
+    std::memcpy(buf.data(), rep_bins, bins);
+    std::memcpy(buf.data() + bins, &first_seen_s, 4);
+    std::memcpy(buf.data() + bins + 4, &first_subscriber, 4);
+    return XXH3_64bits_withSecret(buf.data(), bins + 8, id_secret.data(), id_secret.size());
+  }
+  std::uint64_t id_hash(std::uint32_t slot) const noexcept {
+    return id_hash(&rep[slot * bins], records[slot].first_seen_s, records[slot].first_subscriber);
   }
 
   std::string id_of(std::uint32_t slot) const {
-    const record& r = records[slot];
-    std::array<std::uint8_t, fingerprint::max_bins + 8> buf{};
-    std::memcpy(buf.data(), &rep[slot * bins], bins);
-    std::memcpy(buf.data() + bins, &r.first_seen_s, 4);
-    std::memcpy(buf.data() + bins + 4, &r.first_subscriber, 4);
-    const std::uint64_t h = XXH3_64bits_withSecret(buf.data(), bins + 8, id_secret.data(), id_secret.size());
+    const std::uint64_t h = id_hash(slot);
     static constexpr char hex[] = "0123456789abcdef";
     std::string id = "c-";
     for (int i = 15; i >= 0; --i) {
@@ -273,8 +300,68 @@ struct tracker::impl {
     return id;
   }
 
-  bool alive(std::uint32_t slot, std::uint8_t gen) const noexcept {
-    return slot < records.size() && records[slot].live && records[slot].gen == gen;
+  // The slot of a live campaign with this id, or UINT32_MAX.
+  std::uint32_t slot_of(std::string_view id) const {
+    if (id.size() != 18 || !id.starts_with("c-")) {
+      return UINT32_MAX;
+    }
+    std::uint64_t h = 0;
+    for (char c : id.substr(2)) {
+      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (v < 0) {
+        return UINT32_MAX;
+      }
+      h = (h << 4) | static_cast<std::uint64_t>(v);
+    }
+    std::uint32_t found = UINT32_MAX;
+    ids.find(h, [&](std::uint32_t slot) {
+      if (found == UINT32_MAX && alive(slot) && id_hash(slot) == h) {
+        found = slot;
+      }
+    });
+    return found;
+  }
+
+  bool alive(std::uint32_t slot) const noexcept { return slot < records.size() && records[slot].live; }
+  bool alive(std::uint32_t slot, std::uint8_t gen) const noexcept { return alive(slot) && records[slot].gen == gen; }
+
+  std::size_t members_indexed(const record& r) const noexcept {
+    return 1 + (r.more ? r.more->member_keys.size() / (s.bands * s.rows) : 0);
+  }
+
+  // Makes room for `extra` entries in the band index and one in the id index before any state
+  // changes (a rebuild re-inserts what is live, so it must not see half-inserted state).
+  void reserve_index(std::size_t extra) {
+    if (!index.fits(extra) || !ids.fits(1) || index.mostly_stale() || ids.mostly_stale()) {
+      rebuild_indexes(extra);
+    }
+  }
+
+  // Re-inserts every live campaign's id and band keys into fresh tables.
+  void rebuild_indexes(std::size_t extra) {
+    std::size_t entries = 0;
+    for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
+      entries += records[slot].live ? members_indexed(records[slot]) * s.bands : 0;
+    }
+    index.reset(entries + extra);
+    ids.reset(live + 1);
+    for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
+      const record& r = records[slot];
+      if (!r.live) {
+        continue;
+      }
+      ids.insert(id_hash(slot), slot);
+      if (r.more && r.more->mask == 0) {
+        continue;  // attachment-only: no text keys
+      }
+      index_member(slot, &rep[slot * bins]);
+      if (r.more) {
+        const std::vector<std::uint8_t>& k = r.more->member_keys;
+        for (std::size_t i = 0; i + s.bands * s.rows <= k.size(); i += s.bands * s.rows) {
+          index_member(slot, k.data() + i);
+        }
+      }
+    }
   }
 
   double score(std::uint32_t slot, const fingerprint::signature& sig) const noexcept {
@@ -297,10 +384,10 @@ struct tracker::impl {
     return std::max(0.0, (raw - 1.0 / 256) / (1.0 - 1.0 / 256));
   }
 
-  void index_member(std::uint32_t slot, const std::uint32_t* values) {
+  // `values`: bands × rows bin bytes.
+  void index_member(std::uint32_t slot, const std::uint8_t* values) {
     for (std::size_t band = 0; band < s.bands; ++band) {
-      index.insert(band_key(band, values + band * s.rows), slot, records[slot].gen,
-                   [this](std::uint32_t sl, std::uint8_t g) { return alive(sl, g); });
+      index.insert(band_key(band, values + band * s.rows), slot);
     }
   }
 
@@ -341,7 +428,7 @@ struct tracker::impl {
 
   std::uint32_t messages_window(const record& r, std::uint32_t now) const {
     if (!r.more) {
-      return now - r.last_seen_s < window_s() ? r.messages : 0;
+      return now - r.last_seen_s < window_s() ? 1 : 0;
     }
     const std::uint32_t g = now / window_s();
     if (g == r.more->window_gen) {
@@ -362,6 +449,8 @@ struct tracker::impl {
     if (r.persisted) {
       removed.push_back(id_of(slot));
     }
+    ids.mark_stale(1);
+    index.mark_stale(r.more && r.more->mask == 0 ? 0 : members_indexed(r) * s.bands);
     if (r.more) {
       for (std::uint64_t a : r.more->attachments) {
         auto it = by_attachment.find(a);
@@ -404,8 +493,8 @@ struct tracker::impl {
       free_slots.pop_back();
     } else {
       slot = static_cast<std::uint32_t>(records.size());
-      records.emplace_back();
-      rep.resize(rep.size() + bins);
+      records.grow(1);
+      rep.grow(bins);
     }
     ++live;
     return slot;
@@ -416,7 +505,7 @@ struct tracker::impl {
     if (!r.more) {
       r.more = std::make_unique<extras>();
       r.more->window_gen = r.last_seen_s / window_s();
-      r.more->msgs_cur = r.messages;
+      r.more->msgs_cur = 1;
       r.more->subscribers.emplace_back(r.first_subscriber, r.last_seen_s);
       r.more->distinct_total = 1;
     }
@@ -504,11 +593,16 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
   }
   const auto sub = static_cast<std::uint32_t>(
       XXH3_64bits_withSecret(subscriber.data(), subscriber.size(), m.subscriber_secret.data(), m.subscriber_secret.size()));
-  // Band keys outside the lock: they only read the signature and the immutable seed.
+  // The bins as the tracker keeps them (low bytes), and the band keys, outside the lock: they only
+  // read the signature and the immutable seed.
+  std::array<std::uint8_t, fingerprint::max_bins> low{};
   std::array<std::uint64_t, fingerprint::max_bins> keys{};
   if (has_text) {
+    for (std::size_t i = 0; i < m.bins; ++i) {
+      low[i] = static_cast<std::uint8_t>(sig.bins[i]);
+    }
     for (std::size_t band = 0; band < m.s.bands; ++band) {
-      keys[band] = m.band_key(band, sig.bins.data() + band * m.s.rows);
+      keys[band] = m.band_key(band, low.data() + band * m.s.rows);
     }
   }
 
@@ -528,8 +622,8 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     std::array<std::uint32_t, 64> seen{};
     std::size_t seen_n = 0;
     for (std::size_t band = 0; band < m.s.bands; ++band) {
-      m.index.find(keys[band], [&](std::uint32_t slot, std::uint8_t gen) {
-        if (!m.alive(slot, gen) || std::find(seen.begin(), seen.begin() + seen_n, slot) != seen.begin() + seen_n) {
+      m.index.find(keys[band], [&](std::uint32_t slot) {
+        if (!m.alive(slot) || std::find(seen.begin(), seen.begin() + seen_n, slot) != seen.begin() + seen_n) {
           return;
         }
         if (seen_n < seen.size()) {
@@ -555,11 +649,11 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
   }
 
   if (best == UINT32_MAX) {
+    m.reserve_index(has_text ? m.s.bands : 0);
     const std::uint32_t slot = m.allocate();
     record& r = m.records[slot];
     r.first_seen_s = now;
     r.last_seen_s = now;
-    r.messages = 1;
     r.first_subscriber = sub;
     r.live = true;
     r.dirty = true;
@@ -571,8 +665,9 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
       m.more_of(slot).mask = 0;  // attachment-only: nothing to compare by text
     }
     if (has_text) {
-      m.index_member(slot, sig.bins.data());
+      m.index_member(slot, b);
     }
+    m.ids.insert(m.id_hash(slot), slot);
     if (!sig.attachments.empty()) {
       extras& e = m.more_of(slot);
       for (std::uint64_t a : sig.attachments) {
@@ -591,6 +686,10 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     return out;
   }
 
+  const bool index_it = has_text && !out.joined_by_attachment && m.members_indexed(m.records[best]) < m.s.indexed_members;
+  if (index_it) {
+    m.reserve_index(m.s.bands);
+  }
   record& r = m.records[best];
   extras& e = m.more_of(best);
   const std::uint32_t g = now / m.window_s();
@@ -603,7 +702,7 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
   }
   e.window_gen = std::max(e.window_gen, g);
   ++e.msgs_cur;
-  r.messages = r.messages == UINT32_MAX ? r.messages : r.messages + 1;
+  e.messages = e.messages == UINT32_MAX ? e.messages : e.messages + 1;
   r.last_seen_s = std::max(r.last_seen_s, now);
   r.dirty = true;
   m.count_subscriber(e, sub, now);
@@ -622,7 +721,7 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     // The second member narrows the representative to the bins both agree on: a bin where either
     // drew its minimum from its own hash-buster words cannot predict the next variant. Only when
     // enough bins remain for a stable estimate.
-    if (r.messages == 2 && e.mask == ~0ULL) {
+    if (e.messages == 2 && e.mask == ~0ULL) {
       std::uint64_t agree = 0;
       const std::uint8_t* b = &m.rep[best * m.bins];
       for (std::size_t i = 0; i < m.bins; ++i) {
@@ -632,18 +731,13 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
         e.mask = agree;
       }
     }
-    if (e.indexed < m.s.indexed_members) {
-      ++e.indexed;
-      for (std::size_t band = 0; band < m.s.bands; ++band) {
-        for (std::size_t row = 0; row < m.s.rows; ++row) {
-          e.member_keys.push_back(sig.bins[band * m.s.rows + row]);
-        }
-      }
-      m.index_member(best, sig.bins.data());
+    if (index_it) {
+      e.member_keys.insert(e.member_keys.end(), low.begin(), low.begin() + static_cast<std::ptrdiff_t>(m.s.bands * m.s.rows));
+      m.index_member(best, low.data());
     }
   }
   out.id = m.id_of(best);
-  out.messages = r.messages;
+  out.messages = e.messages;
   out.messages_in_window = m.messages_window(r, now);
   out.distinct_subscribers = m.distinct_window(r, now);
   out.distinct_subscribers_total = m.distinct_total(r);
@@ -669,7 +763,7 @@ campaign_view tracker::impl::view(std::uint32_t slot, std::uint32_t now, std::si
   const record& r = records[slot];
   campaign_view v;
   v.id = id_of(slot);
-  v.messages = r.messages;
+  v.messages = r.messages();
   v.messages_in_window = messages_window(r, now);
   v.distinct_subscribers = distinct_window(r, now);
   v.distinct_subscribers_total = distinct_total(r);
@@ -721,13 +815,11 @@ lookup<campaign_view> tracker::find(std::string_view id, std::int64_t now_ms, st
   const impl& m = *_impl;
   std::lock_guard lock(m.mu);
   const std::uint32_t now = std::max(m.now_s, to_seconds(now_ms));
-  // Ids are keyed hashes, not positions: a scan (the HTTP API asks for one campaign now and then).
-  for (std::uint32_t slot = 0; slot < m.records.size(); ++slot) {
-    if (m.records[slot].live && m.id_of(slot) == id) {
-      return m.view(slot, now, std::max(evidence_k, m.s.k));
-    }
+  const std::uint32_t slot = m.slot_of(id);
+  if (slot == UINT32_MAX) {
+    return not_found;
   }
-  return not_found;
+  return m.view(slot, now, std::max(evidence_k, m.s.k));
 }
 
 std::vector<std::byte> tracker::impl::blob(std::uint32_t slot) const {
@@ -740,7 +832,7 @@ std::vector<std::byte> tracker::impl::blob(std::uint32_t slot) const {
   }
   put_u32(b, r.first_seen_s);
   put_u32(b, r.last_seen_s);
-  put_u32(b, r.messages);
+  put_u32(b, r.messages());
   put_u32(b, r.first_subscriber);
   const extras empty;
   const extras& e = r.more ? *r.more : empty;
@@ -778,8 +870,8 @@ std::vector<std::byte> tracker::impl::blob(std::uint32_t slot) const {
   }
   put_u8(b, static_cast<std::uint8_t>(s.bands * s.rows));
   put_u8(b, static_cast<std::uint8_t>(e.member_keys.size() / std::max<std::size_t>(1, s.bands * s.rows)));
-  for (std::uint32_t k : e.member_keys) {
-    put_u32(b, k);
+  for (std::uint8_t k : e.member_keys) {
+    put_u8(b, k);
   }
   const std::uint64_t check = XXH3_64bits(b.data(), b.size());
   put_u64(b, check);
@@ -792,7 +884,7 @@ changes tracker::collect_changes() {
   std::lock_guard lock(m.mu);
   for (std::uint32_t slot = 0; slot < m.records.size(); ++slot) {
     record& r = m.records[slot];
-    if (!r.live || !r.dirty || r.messages < m.s.persist_min_messages) {
+    if (!r.live || !r.dirty || r.messages() < m.s.persist_min_messages) {
       continue;
     }
     out.updated.push_back({m.id_of(slot), m.blob(slot)});
@@ -829,9 +921,10 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
   record r;
   r.first_seen_s = rd.u32();
   r.last_seen_s = rd.u32();
-  r.messages = rd.u32();
+  const std::uint32_t messages = rd.u32();
   r.first_subscriber = rd.u32();
   auto e = std::make_unique<extras>();
+  e->messages = messages;
   e->mask = rd.u64();
   e->subject_shape = rd.u64();
   e->window_gen = rd.u32();
@@ -880,50 +973,59 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
   const std::size_t members = rd.u8();
   const bool same_bands = per_member == m.s.bands * m.s.rows;
   for (std::size_t i = 0; i < per_member * members && rd.ok; ++i) {
-    const std::uint32_t k = rd.u32();
-    if (same_bands) {
+    const std::uint8_t k = rd.u8();
+    if (same_bands && e->member_keys.size() / per_member + 1 < m.s.indexed_members) {
       e->member_keys.push_back(k);
     }
   }
   if (!rd.ok || rd.pos != body) {
     return corrupt("truncated or trailing bytes");
   }
-  if (r.messages == 0 || r.last_seen_s < r.first_seen_s) {
+  if (messages == 0 || r.last_seen_s < r.first_seen_s) {
     return corrupt("inconsistent counts or times");
   }
-  e->indexed = static_cast<std::uint8_t>(std::min<std::size_t>(255, 1 + e->member_keys.size() / std::max<std::size_t>(1, per_member)));
-
-  std::lock_guard lock(m.mu);
-  // Replace a campaign of the same id (a restore twice), then place it.
-  for (std::uint32_t slot = 0; slot < m.records.size(); ++slot) {
-    if (m.records[slot].live && m.id_of(slot) == id) {
-      m.records[slot].persisted = false;
-      m.remove(slot);
-      break;
+  {
+    const std::uint64_t h = m.id_hash(bins.data(), r.first_seen_s, r.first_subscriber);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string expected = "c-";
+    for (int i = 15; i >= 0; --i) {
+      expected.push_back(hex[(h >> (4 * i)) & 0xf]);
+    }
+    if (expected != id) {
+      return corrupt("the id does not match the content");
     }
   }
+
+  std::lock_guard lock(m.mu);
+  // Replace a campaign of the same id (a restore twice), then place it with all its index keys:
+  // the representative's (the first member's) and the kept members'.
+  if (const std::uint32_t old = m.slot_of(id); old != UINT32_MAX) {
+    m.records[old].persisted = false;
+    m.remove(old);
+  }
+  const bool text = e->mask != 0;
+  m.reserve_index(text ? (1 + e->member_keys.size() / (m.s.bands * m.s.rows)) * m.s.bands : 0);
   const std::uint32_t slot = m.allocate();
   record& dst = m.records[slot];
   dst.first_seen_s = r.first_seen_s;
   dst.last_seen_s = r.last_seen_s;
-  dst.messages = r.messages;
   dst.first_subscriber = r.first_subscriber;
   dst.live = true;
   dst.persisted = true;
   std::memcpy(&m.rep[slot * m.bins], bins.data(), m.bins);
   dst.more = std::move(e);
   const extras& ex = *dst.more;
-  for (std::size_t i = 0; same_bands && i + per_member <= ex.member_keys.size(); i += per_member) {
-    m.index_member(slot, ex.member_keys.data() + i);
+  m.ids.insert(m.id_hash(slot), slot);
+  if (text) {
+    m.index_member(slot, &m.rep[slot * m.bins]);
+    for (std::size_t i = 0; i + m.s.bands * m.s.rows <= ex.member_keys.size(); i += m.s.bands * m.s.rows) {
+      m.index_member(slot, ex.member_keys.data() + i);
+    }
   }
   for (std::uint64_t a : ex.attachments) {
     m.by_attachment.emplace(a, std::make_pair(slot, dst.gen));
   }
   m.now_s = std::max(m.now_s, dst.last_seen_s);
-  if (m.id_of(slot) != id) {
-    m.remove(slot);
-    return corrupt("the id does not match the content");
-  }
   return {};
 }
 
@@ -940,7 +1042,7 @@ std::size_t tracker::expire(std::int64_t now_ms) {
     }
   }
   if (n > 0) {
-    m.index.rebuild([&m](std::uint32_t sl, std::uint8_t g) { return m.alive(sl, g); });
+    m.rebuild_indexes(0);
   }
   return n;
 }

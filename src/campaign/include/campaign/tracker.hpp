@@ -9,7 +9,9 @@
 // Matching: a signature's bins are cut into `bands` bands of `rows` bins; each band is a key into an
 // index of the campaigns' signatures (locality-sensitive hashing; the first `indexed_members` members
 // of a campaign are indexed, so later variants find it through any of them), and the candidates
-// are checked by similarity (share of agreeing bins, ≥ `similarity`) against the representative —
+// are checked by similarity (share of agreeing bins, ≥ `similarity`; ≥ `short_similarity` for a
+// signature of fewer than `short_shingles` shingles; an identical text for one of fewer than
+// `min_words` words, where a template cannot be told from coincidence) against the representative —
 // the first member's signature, whose bins the campaign narrows to those its members agree on (bins
 // a hash-buster tail changes stop counting). A message with little text (< `attachment_max_shingles`
 // shingles) also joins a campaign sharing one of its attachment hashes (image-only variants). No
@@ -21,9 +23,10 @@
 //   (2^8 registers, ~6.5 % standard error) for the total and for the current and previous window
 //   generations (window count then spans between one and two windows). Message counts per window use
 //   the same two generations (aligned to multiples of window_ms).
-// - After restore a campaign is found through the band keys of its second and later indexed members
-//   (the first member's full-precision keys are not kept: memory); campaigns are snapshotted from
-//   their second message on, so each restored one has such keys.
+// - The tracker keeps the low byte of each bin (representative and indexed members); band keys are
+//   hashes of those bytes, so the index is derived state: rebuilt when it grows or holds too many
+//   stale entries, and complete after restore (every indexed member, the first included).
+// - Campaign ids are looked up through an id → slot table (find, restore), not by a scan.
 // - One subscriber sending any number of copies is one campaign with 1 distinct subscriber: never
 //   active (single-sender bulk is for the engine to judge, with `messages` and `distinct_subscribers`).
 // - Campaign ids are opaque ("c-" + 16 hex digits), keyed, stable for the campaign's lifetime and
@@ -31,7 +34,10 @@
 // - Memory is bounded by `max_campaigns`: a new campaign beyond it evicts the least recently seen of
 //   a sample of `eviction_sample` campaigns (approximate LRU). Campaigns idle for `expire_idle_ms`
 //   are forgotten by `expire`. ≤ 128 bytes per tracked single-message campaign including the index
-//   (measured in bench/fingerprint_bench.cpp); larger campaigns add their domains and sketches.
+//   (bench/fingerprint_bench.cpp, 1 M campaigns): a 24-byte record and one byte per bin (32), kept
+//   in chunks (no growth slack), and 4-byte index cells for the 9 bands and the id in tables kept
+//   64–80 % full: 56 + 40 / load = 106–119 bytes with the defaults; larger campaigns add their
+//   extras (counts, subscriber set or sketches, domains, indexed members' bins).
 // - k-anonymity: content-derived evidence (URL domains, subject-shape hash, first-seen time) is in a
 //   view only once the campaign was sent by ≥ k distinct subscribers in total (k of the `list` call);
 //   below that a view holds only the opaque id and counts. A campaign keeps URL domains only from its
@@ -75,8 +81,8 @@ struct tracker_settings {
   std::int64_t expire_idle_ms = 7LL * 24 * 3600 * 1000;  // forget campaigns idle this long
   std::size_t max_campaigns = 2'000'000;              // memory bound (eviction of least recently seen)
   std::size_t eviction_sample = 8;                    // campaigns sampled per eviction
-  std::size_t bands = 16;                             // LSH bands ...
-  std::size_t rows = 2;                               // ... of this many bins (bands × rows ≤ signature bins)
+  std::size_t bands = 9;                              // LSH bands ...
+  std::size_t rows = 3;                               // ... of this many bins (bands × rows ≤ signature bins)
   std::size_t exact_subscribers = 8;                  // exact distinct-subscriber set up to this size
   std::size_t attachment_max_shingles = 16;           // below this, attachment hashes join campaigns
   std::size_t max_domains = 8;                        // URL domains kept per campaign
@@ -127,7 +133,7 @@ struct list_options {
 
 struct snapshot_record {
   std::string id;
-  std::vector<std::byte> blob;            // versioned binary state (version 1); opaque to the store
+  std::vector<std::byte> blob;            // versioned binary state (version 2); opaque to the store
 };
 
 struct changes {
@@ -154,7 +160,8 @@ class tracker {
   lookup<campaign_view> find(std::string_view id, std::int64_t now_ms, std::size_t evidence_k = 0) const;
 
   changes collect_changes();
-  // Replaces (or creates) a campaign from a blob written by collect_changes (version 1).
+  // Replaces (or creates) a campaign from a blob written by collect_changes (version 2; version 1
+  // blobs, which kept full-precision member bins, are refused as unknown).
   result<void> restore(std::string_view id, std::span<const std::byte> blob);
 
   // Forgets campaigns idle for expire_idle_ms; returns how many (their ids go to collect_changes).
