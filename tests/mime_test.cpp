@@ -12,6 +12,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "mime/message.hpp"
 
@@ -668,6 +669,69 @@ TEST(mime_bad_input, fifty_megabytes_of_html_and_lines) {
   EXPECT_TRUE(has(m.anomalies, anomaly::text_truncated));
   EXPECT_LE(m.text.size(), limits{}.max_text_bytes);
   EXPECT_EQ(m.urls.size(), 1u);
+}
+
+// ------------------------------------------------------------------------------------ parse_into
+
+void expect_same_message(const message& a, const message& b) {
+  ASSERT_EQ(a.headers.size(), b.headers.size());
+  for (std::size_t i = 0; i < a.headers.size(); ++i) {
+    EXPECT_EQ(a.headers[i].name, b.headers[i].name);
+    EXPECT_EQ(a.headers[i].value, b.headers[i].value);
+  }
+  ASSERT_EQ(a.parts.size(), b.parts.size());
+  for (std::size_t i = 0; i < a.parts.size(); ++i) {
+    const auto& p = a.parts[i];
+    const auto& q = b.parts[i];
+    EXPECT_EQ(p.parent, q.parent);
+    EXPECT_EQ(p.depth, q.depth);
+    EXPECT_EQ(p.content_type, q.content_type);
+    EXPECT_EQ(p.charset, q.charset);
+    EXPECT_EQ(p.filename, q.filename);
+    EXPECT_EQ(p.encoding, q.encoding);
+    EXPECT_EQ(p.is_attachment, q.is_attachment);
+    EXPECT_EQ(p.encoded_body, q.encoded_body);
+    ASSERT_EQ(p.headers.size(), q.headers.size());
+    for (std::size_t k = 0; k < p.headers.size(); ++k) {
+      EXPECT_EQ(p.headers[k].name, q.headers[k].name);
+      EXPECT_EQ(p.headers[k].value, q.headers[k].value);
+    }
+  }
+  EXPECT_EQ(a.subject, b.subject);
+  EXPECT_EQ(a.text, b.text);
+  EXPECT_EQ(a.html_parts, b.html_parts);
+  ASSERT_EQ(a.urls.size(), b.urls.size());
+  for (std::size_t i = 0; i < a.urls.size(); ++i) {
+    EXPECT_EQ(a.urls[i].text, b.urls[i].text);
+    EXPECT_EQ(a.urls[i].host, b.urls[i].host);
+  }
+  EXPECT_EQ(a.anomalies, b.anomalies);
+}
+
+// A reused message must carry nothing over: larger and smaller messages in turn, in both orders.
+TEST(mime_parse_into, reused_message_equals_a_fresh_parse) {
+  const std::vector<std::string> raws = {
+      with_headers("Subject: =?utf-8?q?caf=C3=A9?= long enough to need the heap\n"
+                   "Content-Type: multipart/mixed; boundary=b1\n\n"
+                   "--b1\nContent-Type: multipart/alternative; boundary=b2\n\n"
+                   "--b2\nContent-Type: text/plain; charset=iso-8859-1\n\nplain http://one.example/x\n"
+                   "--b2\nContent-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n"
+                   "<p>html <a href=3D\"http://two.example/\">two</a></p>\n--b2--\n"
+                   "--b1\nContent-Type: application/pdf; name=\"r.pdf\"\nContent-Disposition: attachment\n"
+                   "Content-Transfer-Encoding: base64\n\nAAAA\n--b1--\n"),
+      "Subject: short\n\nno date, no id, http://three.example/",
+      text_part("utf-8", "base64", "aGVsbG8gd29ybGQ=\n"),
+      "\x01\x02 binary garbage \xff\xfe",
+      with_headers("Content-Type: multipart/mixed\n\nno boundary at all\n"),
+  };
+  message reused;
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t k = 0; k < raws.size(); ++k) {
+      const std::string& raw = raws[round == 0 ? k : raws.size() - 1 - k];
+      pw::mime::parse_into(reused, raw);
+      expect_same_message(reused, pw::mime::parse(raw));
+    }
+  }
 }
 
 }  // namespace

@@ -21,12 +21,13 @@ verdict classifier::score(const mime::message& parsed) {
 }
 
 verdict classifier::score(std::string_view raw_message) {
-  return score(mime::parse(raw_message, _limits));
+  mime::parse_into(_parsed, raw_message, _limits);
+  return score(_parsed);
 }
 
 std::vector<contribution> classifier::explain(std::string_view raw_message, std::size_t top, bool spam_verdict) {
-  const mime::message parsed = mime::parse(raw_message, _limits);
-  const std::vector<named_feature> named = _extractor.extract_named(parsed);
+  mime::parse_into(_parsed, raw_message, _limits);
+  const std::vector<named_feature> named = _extractor.extract_named(_parsed);
   const float inv = inverse_norm(named.size());
   const auto weights = _model.weights();
 

@@ -210,8 +210,10 @@ std::vector<labelled_features> featurise(std::span<const labelled_text> messages
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(messages.size() / 64 + 1)));
   auto work = [&](std::size_t first, std::size_t last) {
     feature_extractor extractor(options);
+    mime::message parsed;  // reused: parse_into keeps its buffers from one message to the next
     for (std::size_t i = first; i < last; ++i) {
-      const auto ids = extractor.extract(mime::parse(messages[i].raw, limits));
+      mime::parse_into(parsed, messages[i].raw, limits);
+      const auto ids = extractor.extract(parsed);
       out[i] = labelled_features{{ids.begin(), ids.end()}, messages[i].is_spam};
     }
   };

@@ -314,8 +314,10 @@ std::string_view unfold(const raw_header& h, std::string& storage) {
   return storage;
 }
 
-header_section split_header_section(std::string_view entity, const limits& lim, anomaly& found) {
-  header_section section;
+void split_header_section(std::string_view entity, const limits& lim, anomaly& found, header_section& section) {
+  section.headers.clear();
+  section.body = {};
+  section.starts_with_header = false;
   const std::size_t n = entity.size();
   std::size_t pos = 0;
   bool recording = false;  // whether continuation lines extend the last stored header
@@ -325,7 +327,7 @@ header_section split_header_section(std::string_view entity, const limits& lim, 
     if (pos >= n) {
       found |= anomaly::no_header_body_separator;
       section.body = entity.substr(n);
-      return section;
+      return;
     }
     const void* nl = std::memchr(base + pos, '\n', n - pos);
     const std::size_t eol = nl == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(nl) - base);
@@ -336,7 +338,7 @@ header_section split_header_section(std::string_view entity, const limits& lim, 
     const std::size_t next = nl == nullptr ? n : eol + 1;
     if (line_end == pos) {
       section.body = entity.substr(next);
-      return section;
+      return;
     }
     if (line_end - pos > max_line_length) {
       found |= anomaly::header_line_too_long;
@@ -363,7 +365,7 @@ header_section split_header_section(std::string_view entity, const limits& lim, 
         // Like most MUAs: the first line that is not a header starts the body.
         found |= anomaly::malformed_header_line | anomaly::no_header_body_separator;
         section.body = entity.substr(pos);
-        return section;
+        return;
       }
       if (first_line) {
         section.starts_with_header = true;
@@ -441,7 +443,7 @@ std::string decode_encoded_words(std::string_view s, anomaly& found) {
   return out;
 }
 
-std::string decode_header_value(const raw_header& h, const limits& lim, anomaly& found) {
+void decode_header_value(const raw_header& h, const limits& lim, anomaly& found, std::string& out) {
   std::string storage;
   std::string_view v = trim(unfold(h, storage));
   // Encoded-words shrink when decoded, so the raw value is cut with room to spare (fewer words cut
@@ -450,14 +452,13 @@ std::string decode_header_value(const raw_header& h, const limits& lim, anomaly&
   if (v.size() > raw_cap) {
     v = v.substr(0, raw_cap);
   }
-  std::string out;
+  out.clear();
   if (v.find("=?") == std::string_view::npos) {
     append_plain_header_text(v, out, found);
   } else {
     out = decode_encoded_words(v, found);
   }
   cut_utf8(out, lim.max_header_value_bytes);
-  return out;
 }
 
 const std::string* structured_value::find(std::string_view name) const {

@@ -34,10 +34,12 @@ struct header_section {
   bool starts_with_header = false;   // the first line was a well-formed header line
 };
 
-header_section split_header_section(std::string_view entity, const limits& lim, anomaly& found);
+// Fills `section` (its previous contents are replaced; the vector keeps its capacity).
+void split_header_section(std::string_view entity, const limits& lim, anomaly& found, header_section& section);
 
-// Unfolded, trimmed, RFC 2047 decoded UTF-8 value, at most lim.max_header_value_bytes bytes.
-std::string decode_header_value(const raw_header& h, const limits& lim, anomaly& found);
+// Unfolded, trimmed, RFC 2047 decoded UTF-8 value, at most lim.max_header_value_bytes bytes, into
+// `out` (replaced; its capacity is reused, so a reused message's header values cost no allocation).
+void decode_header_value(const raw_header& h, const limits& lim, anomaly& found, std::string& out);
 
 // RFC 2047 decoding of an already unfolded text (also used for the non-standard but common
 // encoded-words inside quoted filename parameters).

@@ -241,9 +241,17 @@ multipart_split split_multipart(std::string_view body, std::string_view boundary
 
 class parser {
  public:
-  parser(std::string_view raw, const limits& lim) : _raw(raw), _lim(lim), _urls(lim.max_urls) {}
+  // `out` is filled in place: its previous contents are replaced, but the capacity of its strings and
+  // vectors (and of its parts' and headers' strings) is reused.
+  parser(std::string_view raw, const limits& lim, message& out)
+      : _raw(raw), _lim(lim), _msg(out), _urls(lim.max_urls, std::move(out.urls)) {
+    _msg.subject.clear();
+    _msg.text.clear();
+    _msg.html_parts = 0;
+    _msg.anomalies = anomaly::none;
+  }
 
-  message run() {
+  void run() {
     if (_raw.size() > _lim.max_message_bytes) {
       _raw = _raw.substr(0, _lim.max_message_bytes);
       _msg.anomalies |= anomaly::truncated_by_limit;
@@ -267,7 +275,6 @@ class parser {
     }
     _urls.scan_text(_msg.text);
     _msg.urls = _urls.take();
-    return std::move(_msg);
   }
 
  private:
@@ -277,28 +284,48 @@ class parser {
     while (!stack.empty()) {
       const pending_entity e = stack.back();
       stack.pop_back();
-      if (!_msg.parts.empty() && _msg.parts.size() >= _lim.max_parts) {
+      if (_part_count != 0 && _part_count >= _lim.max_parts) {
         _msg.anomalies |= anomaly::too_many_parts;
         break;
       }
       add_part(e, stack);
     }
+    _msg.parts.resize(_part_count);  // drops the parts a previous message left beyond this one's
+  }
+
+  // The next part: a reused one (fields reset, buffers kept) while the message has them, else new.
+  part& next_part() {
+    const std::size_t index = _part_count++;
+    if (index == _msg.parts.size()) {
+      return _msg.parts.emplace_back();
+    }
+    part& p = _msg.parts[index];
+    p.content_type.clear();
+    p.charset.clear();
+    p.filename.clear();
+    p.encoding = transfer_encoding::seven_bit;
+    p.is_attachment = false;
+    p.encoded_body = {};
+    return p;
   }
 
   void add_part(const pending_entity& e, std::vector<pending_entity>& stack) {
     anomaly& found = _msg.anomalies;
-    const std::size_t index = _msg.parts.size();
-    _msg.parts.emplace_back();
+    const std::size_t index = _part_count;
+    part& p = next_part();
     _facts.emplace_back();
-    part& p = _msg.parts.back();
     p.parent = e.parent;
     p.depth = e.depth;
-    const detail::header_section section = detail::split_header_section(e.bytes, _lim, found);
-    p.headers.reserve(section.headers.size());
+    detail::header_section& section = _section;
+    detail::split_header_section(e.bytes, _lim, found, section);
+    // Element-wise, so a reused part's header values keep their buffers.
+    p.headers.resize(section.headers.size());
     const detail::raw_header* content_type = nullptr;
     const detail::raw_header* disposition = nullptr;
-    for (const detail::raw_header& h : section.headers) {
-      p.headers.push_back({h.name, detail::decode_header_value(h, _lim, found)});
+    for (std::size_t i = 0; i < section.headers.size(); ++i) {
+      const detail::raw_header& h = section.headers[i];
+      p.headers[i].name = h.name;
+      detail::decode_header_value(h, _lim, found, p.headers[i].value);
       if (content_type == nullptr && iequals(h.name, "content-type")) {
         content_type = &h;
       } else if (disposition == nullptr && iequals(h.name, "content-disposition")) {
@@ -363,7 +390,7 @@ class parser {
         read_unsplit_multipart(p, index, body);
         return;
       }
-      const std::size_t budget = _lim.max_parts > _msg.parts.size() ? _lim.max_parts - _msg.parts.size() : 0;
+      const std::size_t budget = _lim.max_parts > _part_count ? _lim.max_parts - _part_count : 0;
       multipart_split split = split_multipart(body, *boundary, budget);
       if (!split.found_delimiter) {
         found |= anomaly::boundary_not_found;
@@ -516,7 +543,9 @@ class parser {
 
   std::string_view _raw;
   const limits& _lim;
-  message _msg;
+  message& _msg;
+  std::size_t _part_count = 0;  // parts of this message so far; _msg.parts may still hold older ones
+  detail::header_section _section;  // the current part's raw headers (scratch)
   std::vector<part_facts> _facts;  // parallel to _msg.parts
   std::vector<std::string> _links;
   detail::url_collector _urls;
@@ -570,7 +599,13 @@ const header* message::find(std::string_view name) const {
   return nullptr;
 }
 
-message parse(std::string_view raw, const limits& lim) { return parser(raw, lim).run(); }
+void parse_into(message& out, std::string_view raw, const limits& lim) { parser(raw, lim, out).run(); }
+
+message parse(std::string_view raw, const limits& lim) {
+  message m;
+  parse_into(m, raw, lim);
+  return m;
+}
 
 std::string decode_body(const part& p, anomaly& found) {
   std::string out;

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mime/message.hpp"
@@ -22,7 +23,11 @@ inline constexpr std::size_t max_url_text = 2048;
 
 class url_collector {
  public:
-  explicit url_collector(std::size_t max_urls) : _max_urls(max_urls) {}
+  // `storage` lends its capacity (a reused message's URL vector); its contents are dropped.
+  explicit url_collector(std::size_t max_urls, std::vector<url> storage = {})
+      : _max_urls(max_urls), _urls(std::move(storage)) {
+    _urls.clear();
+  }
 
   // An HTML href/src value: the whole value (up to whitespace) is the URL; other schemes are ignored.
   void add_link(std::string_view value);

@@ -8,7 +8,8 @@
 // by the parser limits and feature options. The default verdict threshold is 0.5 on the calibrated
 // probability.
 //
-// Ownership: a classifier borrows its model (which must outlive it) and owns scratch buffers.
+// Ownership: a classifier borrows its model (which must outlive it) and owns scratch buffers, among
+// them the last parsed message (reused by the next call, freed with the classifier).
 // Thread-safety: one classifier per thread; many classifiers may share one const model.
 // Privacy: `explain` returns readable feature names derived from the content, for the command line
 // (`portwarden check`) only; the relay logs probabilities and counts, never these names.
@@ -54,6 +55,7 @@ class classifier {
   const model& _model;
   mime::limits _limits;
   feature_extractor _extractor;
+  mime::message _parsed;  // scratch: reused by every parse, so its buffers are allocated once
 };
 
 }  // namespace pw::classify

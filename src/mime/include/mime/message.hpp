@@ -16,6 +16,7 @@
 // keeps `raw` alive and unchanged for as long as the message is used. Decoded values are owned.
 //
 // Thread-safety: `parse` is a pure function; a `message` is an immutable value once returned.
+// `parse_into` writes only the message it is given.
 //
 // Untrusted input: yes — this is the front door for hostile bytes. It is fuzzed (fuzz/mime_fuzz.cpp).
 //
@@ -133,6 +134,12 @@ struct message {
 
 // Parse `raw`. See the file comment for the guarantees.
 message parse(std::string_view raw, const limits& lim = {});
+
+// The same parse into an existing message, for callers that parse many messages in a loop (the
+// classifier): `out`'s previous contents are replaced entirely (the result equals `parse(raw, lim)`),
+// but the capacity of its strings and vectors is reused, which saves most per-message allocations.
+// `raw` must not point into `out`.
+void parse_into(message& out, std::string_view raw, const limits& lim = {});
 
 // Decode a part's transfer encoding (base64, quoted-printable, or identity) into bytes. For
 // consumers that need attachment bytes (fingerprints); the classifier does not. Appends anomaly
