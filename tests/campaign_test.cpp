@@ -289,3 +289,32 @@ TEST(campaign, short_texts_join_only_identical_ones) {
   EXPECT_FALSE(t.observe(short_sig("see you at the meeting tomorrow then bring the notes"), "b", 1).id == a.id);
   EXPECT_EQ(t.observe(short_sig("see you at the meeting tomorrow then bring the slides"), "c", 2).id, a.id);
 }
+
+TEST(campaign, image_only_variant_joins_its_text_campaign_by_subject) {
+  auto t = make();
+  auto text_variant = [](int v, std::string_view subject) {
+    std::string raw = "Subject: " + std::string(subject) + "\r\n\r\n" + body_of(50, v).substr(body_of(50, v).find("Dear"));
+    return fp().compute_raw(raw, {});
+  };
+  auto image_variant = [](std::string_view subject) {
+    return fp().compute_raw("Subject: " + std::string(subject) +
+                                "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+                                "Content-Type: image/gif\r\n\r\n" + std::string(700, 'G') + "\r\n--B--\r\n",
+                            {});
+  };
+  const std::string id = t.observe(text_variant(1, "Cheap watches for everyone today"), "a", 0).id;
+  EXPECT_EQ(t.observe(text_variant(2, "Re: cheap WATCHES for everyone today"), "b", 1).id, id);
+  EXPECT_EQ(t.observe(text_variant(3, "Best replicas shipped to your door"), "c", 2).id, id);
+  // An image-only variant whose subject the campaign has carried (reply prefix and case aside).
+  const auto img = t.observe(image_variant("Fwd: Best replicas shipped to your door"), "d", 3);
+  EXPECT_EQ(img.id, id);
+  EXPECT_TRUE(img.joined_by_attachment);
+  // Its image now links image-only variants with subjects the campaign has not carried.
+  EXPECT_EQ(t.observe(image_variant("A subject never seen before here"), "e", 4).id, id);
+  // No text, an unknown subject and an unknown image: a campaign of its own.
+  EXPECT_NE(t.observe(fp().compute_raw("Subject: Holiday photos from the lake\r\nMIME-Version: 1.0\r\nContent-Type: "
+                                       "multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n" +
+                                       std::string(700, 'J') + "\r\n--B--\r\n", {}),
+                      "f", 5).id,
+            id);
+}

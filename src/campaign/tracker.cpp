@@ -68,6 +68,7 @@ struct extras {
   std::uint32_t sketch_gen = 0;
   std::vector<std::string> domains;
   std::vector<std::uint64_t> attachments;
+  std::vector<std::uint64_t> subjects;     // keyed subject-text hashes of members 2.. (text campaigns)
   std::vector<std::uint8_t> member_keys;   // banded bins (low bytes) of members 2.., bands × rows each
 };
 
@@ -266,6 +267,7 @@ struct tracker::impl {
   slot_index index;  // band keys of indexed members → slot
   slot_index ids;    // campaign id hash → slot (find, restore)
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint8_t>> by_attachment;
+  std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint8_t>> by_subject;
   std::vector<std::string> removed;  // persisted campaigns gone since the last collect_changes
   std::uint32_t now_s = 0;           // latest time seen (clock steps back count as no time)
   std::mt19937_64 rng{0x5eed};
@@ -458,6 +460,12 @@ struct tracker::impl {
           by_attachment.erase(it);
         }
       }
+      for (std::uint64_t h : r.more->subjects) {
+        auto it = by_subject.find(h);
+        if (it != by_subject.end() && it->second.first == slot) {
+          by_subject.erase(it);
+        }
+      }
     }
     r.more.reset();
     r.live = false;
@@ -637,6 +645,16 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
       });
     }
   }
+  if (best == UINT32_MAX && sig.shingles == 0 && !sig.attachments.empty() && sig.subject_text != 0) {
+    // An image-only variant shares no text with its template, but its subject comes from the
+    // campaign's subject pool: a text campaign that has carried this subject takes it (before any
+    // campaign of images alone, so the variants do not split by kind).
+    auto it = m.by_subject.find(sig.subject_text);
+    if (it != m.by_subject.end() && m.alive(it->second.first, it->second.second)) {
+      best = it->second.first;
+      out.joined_by_attachment = true;
+    }
+  }
   if (best == UINT32_MAX && sig.shingles < m.s.attachment_max_shingles) {
     for (std::uint64_t a : sig.attachments) {
       auto it = m.by_attachment.find(a);
@@ -716,6 +734,31 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     if (std::find(e.domains.begin(), e.domains.end(), d) == e.domains.end()) {
       e.domains.push_back(d);
     }
+  }
+  // Later image-only variants find the campaign by their image, and later subjects by theirs.
+  for (std::uint64_t a : sig.attachments) {
+    if (e.attachments.size() >= m.s.max_attachments) {
+      break;
+    }
+    if (std::find(e.attachments.begin(), e.attachments.end(), a) != e.attachments.end()) {
+      continue;
+    }
+    // A text campaign takes an image over from a campaign of images alone (variants that came
+    // before the subject linked them), so the rest of the image-only variants come here.
+    auto [it, inserted] = m.by_attachment.emplace(a, std::make_pair(best, r.gen));
+    if (!inserted && e.mask != 0 && it->second.first != best && m.alive(it->second.first, it->second.second) &&
+        m.records[it->second.first].more && m.records[it->second.first].more->mask == 0) {
+      it->second = std::make_pair(best, r.gen);
+      inserted = true;
+    }
+    if (inserted) {
+      e.attachments.push_back(a);
+    }
+  }
+  if (has_text && e.mask != 0 && sig.subject_text != 0 && e.subjects.size() < m.s.max_subjects &&
+      std::find(e.subjects.begin(), e.subjects.end(), sig.subject_text) == e.subjects.end() &&
+      m.by_subject.emplace(sig.subject_text, std::make_pair(best, r.gen)).second) {
+    e.subjects.push_back(sig.subject_text);
   }
   if (has_text && !out.joined_by_attachment) {
     // The second member narrows the representative to the bins both agree on: a bin where either
@@ -868,6 +911,10 @@ std::vector<std::byte> tracker::impl::blob(std::uint32_t slot) const {
   for (std::uint64_t a : e.attachments) {
     put_u64(b, a);
   }
+  put_u8(b, static_cast<std::uint8_t>(e.subjects.size()));
+  for (std::uint64_t h : e.subjects) {
+    put_u64(b, h);
+  }
   put_u8(b, static_cast<std::uint8_t>(s.bands * s.rows));
   put_u8(b, static_cast<std::uint8_t>(e.member_keys.size() / std::max<std::size_t>(1, s.bands * s.rows)));
   for (std::uint8_t k : e.member_keys) {
@@ -969,6 +1016,13 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
   for (std::size_t i = 0; i < atts && rd.ok; ++i) {
     e->attachments.push_back(rd.u64());
   }
+  const std::size_t subjects = rd.u8();
+  for (std::size_t i = 0; i < subjects && rd.ok; ++i) {
+    const std::uint64_t h = rd.u64();
+    if (e->subjects.size() < m.s.max_subjects) {
+      e->subjects.push_back(h);
+    }
+  }
   const std::size_t per_member = rd.u8();
   const std::size_t members = rd.u8();
   const bool same_bands = per_member == m.s.bands * m.s.rows;
@@ -1024,6 +1078,9 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
   }
   for (std::uint64_t a : ex.attachments) {
     m.by_attachment.emplace(a, std::make_pair(slot, dst.gen));
+  }
+  for (std::uint64_t h : ex.subjects) {
+    m.by_subject.emplace(h, std::make_pair(slot, dst.gen));
   }
   m.now_s = std::max(m.now_s, dst.last_seen_s);
   return {};

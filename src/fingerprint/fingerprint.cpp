@@ -406,6 +406,19 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
   }
 
   if (!msg.subject.empty()) {
+    // The subject's words, personalisation removed, without leading reply/forward markers.
+    words.clear();
+    bool prefix = true;
+    ws.run(msg.subject, 1024, false, [&](std::string_view word) {
+      if (prefix && (word == "re" || word == "fwd" || word == "fw" || word == "aw" || word == "wg" || word == "tr")) {
+        return;
+      }
+      prefix = false;
+      words.push_back(keyed(_impl->word_secret, word.data(), word.size()));
+    });
+    if (words.size() >= 3) {
+      sig.subject_text = XXH3_64bits(words.data(), words.size() * sizeof(std::uint64_t)) | 1u;
+    }
     const std::string shape = subject_shape_text(msg.subject);
     sig.subject_shape = keyed(_impl->subject_secret, shape.data(), shape.size()) | 1u;  // never 0 ("no subject")
   }

@@ -14,7 +14,10 @@
 // `min_words` words, where a template cannot be told from coincidence) against the representative —
 // the first member's signature, whose bins the campaign narrows to those its members agree on (bins
 // a hash-buster tail changes stop counting). A message with little text (< `attachment_max_shingles`
-// shingles) also joins a campaign sharing one of its attachment hashes (image-only variants). No
+// shingles) also joins a campaign sharing one of its attachment hashes (image-only variants); a
+// message with no text but attachments first looks for a text campaign whose members (from the
+// second on, up to `max_subjects`) carried its exact normalised subject (`subject_text`), so an
+// image-only variant joins its template's campaign, and its image then links the later ones. No
 // match: the message starts a new campaign of one.
 //
 // Guarantees and approximations (the contract):
@@ -86,6 +89,8 @@ struct tracker_settings {
   std::size_t exact_subscribers = 8;                  // exact distinct-subscriber set up to this size
   std::size_t attachment_max_shingles = 16;           // below this, attachment hashes join campaigns
   std::size_t max_domains = 8;                        // URL domains kept per campaign
+  std::size_t max_attachments = 4;                    // attachment hashes kept per campaign
+  std::size_t max_subjects = 32;                      // subject-text hashes kept per text campaign
   std::size_t persist_min_messages = 2;               // campaigns smaller than this are not snapshotted
   std::size_t indexed_members = 4;                    // members whose band keys index the campaign
 };

@@ -20,7 +20,8 @@
 // hidden behind fake quote markers, and hash-busters made of real sentences rather than words. Alongside: keyed exact hashes
 // of attachments (decoded bytes of non-text parts), so image-only variants of one template collide;
 // a keyed hash of the subject's shape (words mapped to classes: letters, digits, mixed, punctuation,
-// with their length class); and the registrable domains of the message's URLs.
+// with their length class); a keyed hash of the subject's normalised words (links an image-only
+// variant to its template's campaign); and the registrable domains of the message's URLs.
 //
 // Guarantees: deterministic for (secret, options, message, recipients). Every hash is keyed by the
 // per-deployment secret (through XXH3_generateSecret, one derived secret per kind of value), so
@@ -87,6 +88,8 @@ struct signature {
   std::uint32_t shingles = 0;                   // shingles hashed (0: no text)
   std::uint32_t words = 0;                      // words of the text that was shingled
   std::uint64_t subject_shape = 0;              // keyed; 0 when there is no subject
+  std::uint64_t subject_text = 0;               // keyed hash of the normalised subject's words (reply and
+                                                // forward prefixes dropped); 0 under 3 words
   std::vector<std::uint64_t> attachments;       // keyed XXH3 of decoded non-text parts, message order
   std::vector<std::string> url_domains;         // registrable domains, lower case, sorted, unique
 };
