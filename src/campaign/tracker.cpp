@@ -264,7 +264,7 @@ struct tracker::impl {
   chunked<std::uint8_t> rep{slots_per_chunk * fingerprint::max_bins};  // `bins` low bytes of the representative per slot
   std::vector<std::uint32_t> free_slots;
   std::size_t live = 0;
-  slot_index index;  // band keys of indexed members → slot
+  std::vector<slot_index> index;  // per band: band keys of indexed members → slot
   slot_index ids;    // campaign id hash → slot (find, restore)
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint8_t>> by_attachment;
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint8_t>> by_subject;
@@ -331,39 +331,58 @@ struct tracker::impl {
     return 1 + (r.more ? r.more->member_keys.size() / (s.bands * s.rows) : 0);
   }
 
-  // Makes room for `extra` entries in the band index and one in the id index before any state
-  // changes (a rebuild re-inserts what is live, so it must not see half-inserted state).
-  void reserve_index(std::size_t extra) {
-    if (!index.fits(extra) || !ids.fits(1) || index.mostly_stale() || ids.mostly_stale()) {
-      rebuild_indexes(extra);
+  // Makes room for `members` more indexed members and one id before any state changes (a rebuild
+  // re-inserts what is live, so it must not see half-inserted state). Each table is rebuilt alone
+  // when it runs full or mostly stale, so one growth stalls observe for one table's entries only,
+  // and the band tables are sized a little apart so they do not all grow on the same message.
+  void reserve_index(std::size_t members) {
+    for (std::size_t band = 0; band < s.bands; ++band) {
+      if (!index[band].fits(members) || index[band].mostly_stale()) {
+        rebuild_band(band, members);
+      }
+    }
+    if (!ids.fits(1) || ids.mostly_stale()) {
+      rebuild_ids();
     }
   }
 
-  // Re-inserts every live campaign's id and band keys into fresh tables.
-  void rebuild_indexes(std::size_t extra) {
-    std::size_t entries = 0;
+  bool has_text_keys(const record& r) const noexcept { return r.live && !(r.more && r.more->mask == 0); }
+
+  void rebuild_band(std::size_t band, std::size_t extra) {
+    std::size_t entries = extra;
     for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
-      entries += records[slot].live ? members_indexed(records[slot]) * s.bands : 0;
+      entries += has_text_keys(records[slot]) ? members_indexed(records[slot]) : 0;
     }
-    index.reset(entries + extra);
-    ids.reset(live + 1);
+    index[band].reset(entries * (64 + band) / 64);
     for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
       const record& r = records[slot];
-      if (!r.live) {
+      if (!has_text_keys(r)) {
         continue;
       }
-      ids.insert(id_hash(slot), slot);
-      if (r.more && r.more->mask == 0) {
-        continue;  // attachment-only: no text keys
-      }
-      index_member(slot, &rep[slot * bins]);
+      index[band].insert(band_key(band, &rep[slot * bins] + band * s.rows), slot);
       if (r.more) {
         const std::vector<std::uint8_t>& k = r.more->member_keys;
         for (std::size_t i = 0; i + s.bands * s.rows <= k.size(); i += s.bands * s.rows) {
-          index_member(slot, k.data() + i);
+          index[band].insert(band_key(band, k.data() + i + band * s.rows), slot);
         }
       }
     }
+  }
+
+  void rebuild_ids() {
+    ids.reset(live + 1);
+    for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
+      if (records[slot].live) {
+        ids.insert(id_hash(slot), slot);
+      }
+    }
+  }
+
+  void rebuild_indexes() {
+    for (std::size_t band = 0; band < s.bands; ++band) {
+      rebuild_band(band, 0);
+    }
+    rebuild_ids();
   }
 
   double score(std::uint32_t slot, const fingerprint::signature& sig) const noexcept {
@@ -389,7 +408,7 @@ struct tracker::impl {
   // `values`: bands × rows bin bytes.
   void index_member(std::uint32_t slot, const std::uint8_t* values) {
     for (std::size_t band = 0; band < s.bands; ++band) {
-      index.insert(band_key(band, values + band * s.rows), slot);
+      index[band].insert(band_key(band, values + band * s.rows), slot);
     }
   }
 
@@ -452,7 +471,9 @@ struct tracker::impl {
       removed.push_back(id_of(slot));
     }
     ids.mark_stale(1);
-    index.mark_stale(r.more && r.more->mask == 0 ? 0 : members_indexed(r) * s.bands);
+    for (slot_index& t : index) {
+      t.mark_stale(has_text_keys(r) ? members_indexed(r) : 0);
+    }
     if (r.more) {
       for (std::uint64_t a : r.more->attachments) {
         auto it = by_attachment.find(a);
@@ -581,6 +602,7 @@ tracker::tracker(tracker_settings settings, std::size_t signature_bins, std::str
   std::array<std::byte, 192> band{};
   derive(band, "portwarden campaign band");
   std::memcpy(&_impl->band_seed, band.data(), sizeof _impl->band_seed);
+  _impl->index.resize(_impl->s.bands);
 }
 
 tracker::~tracker() = default;
@@ -630,7 +652,7 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     std::array<std::uint32_t, 64> seen{};
     std::size_t seen_n = 0;
     for (std::size_t band = 0; band < m.s.bands; ++band) {
-      m.index.find(keys[band], [&](std::uint32_t slot) {
+      m.index[band].find(keys[band], [&](std::uint32_t slot) {
         if (!m.alive(slot) || std::find(seen.begin(), seen.begin() + seen_n, slot) != seen.begin() + seen_n) {
           return;
         }
@@ -667,7 +689,7 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
   }
 
   if (best == UINT32_MAX) {
-    m.reserve_index(has_text ? m.s.bands : 0);
+    m.reserve_index(has_text ? 1 : 0);
     const std::uint32_t slot = m.allocate();
     record& r = m.records[slot];
     r.first_seen_s = now;
@@ -706,7 +728,7 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
 
   const bool index_it = has_text && !out.joined_by_attachment && m.members_indexed(m.records[best]) < m.s.indexed_members;
   if (index_it) {
-    m.reserve_index(m.s.bands);
+    m.reserve_index(1);
   }
   record& r = m.records[best];
   extras& e = m.more_of(best);
@@ -1058,7 +1080,7 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
     m.remove(old);
   }
   const bool text = e->mask != 0;
-  m.reserve_index(text ? (1 + e->member_keys.size() / (m.s.bands * m.s.rows)) * m.s.bands : 0);
+  m.reserve_index(text ? 1 + e->member_keys.size() / (m.s.bands * m.s.rows) : 0);
   const std::uint32_t slot = m.allocate();
   record& dst = m.records[slot];
   dst.first_seen_s = r.first_seen_s;
@@ -1099,7 +1121,7 @@ std::size_t tracker::expire(std::int64_t now_ms) {
     }
   }
   if (n > 0) {
-    m.rebuild_indexes(0);
+    m.rebuild_indexes();
   }
   return n;
 }
