@@ -310,8 +310,11 @@ class feature_set {
     reserve(1);
     return insert_reserved(id);
   }
-  // Inserts a block of ids; the new ones are appended to ids() from the returned index on.
-  std::size_t insert_block(const std::uint32_t* block, std::size_t n) {
+  // Inserts the ids id_at(0) .. id_at(n - 1); the new ones are appended to ids() from the returned
+  // index on. The ids are computed inside this loop (id_at is inlined): a block of character grams
+  // costs no store and reload of each id between hashing and filtering.
+  template <class IdAt>
+  std::size_t insert_block(std::size_t n, IdAt&& id_at) {
     reserve(n);
     // The count and pointers live in locals here: a store into the bitmap (64-bit words) may alias
     // the member count as far as the compiler knows, which cost a reload and store of it per id.
@@ -320,7 +323,7 @@ class feature_set {
     std::uint64_t* const bits = _bits.data();
     std::uint32_t* const ids = _ids.data();
     for (std::size_t k = 0; k < n; ++k) {
-      const std::uint32_t id = block[k];
+      const std::uint32_t id = id_at(k);
       std::uint64_t& word = bits[id >> 6];
       const std::uint64_t bit = std::uint64_t{1} << (id & 63);
       const bool fresh = (word & bit) == 0;
@@ -363,9 +366,9 @@ struct fast_sink {
   void add(std::uint32_t id, feature_kind, Name&&) {
     seen.insert(id);
   }
-  template <class NameAt>
-  void add_block(const std::uint32_t* block, std::size_t count, feature_kind, NameAt&&) {
-    seen.insert_block(block, count);
+  template <class IdAt, class NameAt>
+  void add_block(std::size_t count, IdAt&& id_at, feature_kind, NameAt&&) {
+    seen.insert_block(count, id_at);
   }
 };
 
@@ -386,10 +389,10 @@ class scoring_sink {
       flush();
     }
   }
-  template <class NameAt>
-  void add_block(const std::uint32_t* block, std::size_t n, feature_kind, NameAt&&) {
+  template <class IdAt, class NameAt>
+  void add_block(std::size_t n, IdAt&& id_at, feature_kind, NameAt&&) {
     flush();
-    process(block, n);
+    process(n, id_at);
   }
   weight_sum finish() {
     flush();
@@ -402,11 +405,12 @@ class scoring_sink {
   static constexpr std::size_t block_size = 64;
 
   void flush() {
-    process(_queue.data(), _queued);
+    process(_queued, [this](std::size_t k) { return _queue[k]; });
     _queued = 0;
   }
-  void process(const std::uint32_t* block, std::size_t n) {
-    const std::size_t first = _seen.insert_block(block, n);
+  template <class IdAt>
+  void process(std::size_t n, IdAt&& id_at) {
+    const std::size_t first = _seen.insert_block(n, id_at);
     const std::span<const std::uint32_t> all = _seen.ids();
     for (std::uint32_t id : all.subspan(first)) {
       __builtin_prefetch(_weights + id);
@@ -441,10 +445,10 @@ struct named_sink {
       out.push_back(named_feature{id, kind, std::string(name())});
     }
   }
-  template <class NameAt>
-  void add_block(const std::uint32_t* block, std::size_t count, feature_kind kind, NameAt&& name_at) {
+  template <class IdAt, class NameAt>
+  void add_block(std::size_t count, IdAt&& id_at, feature_kind kind, NameAt&& name_at) {
     for (std::size_t k = 0; k < count; ++k) {
-      add(block[k], kind, [&] { return name_at(k); });
+      add(id_at(k), kind, [&] { return name_at(k); });
     }
   }
 };
@@ -511,28 +515,27 @@ void feature_extractor::extract_into(const mime::message& msg, Sink& sink) {
       }
       const std::uint64_t mask = n == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
       const std::uint64_t tag = kind_tag | (static_cast<std::uint64_t>(n) << 56);
-      // Ids are computed a block at a time (pure arithmetic) and then handed to the sink, which
-      // keeps its accumulators in registers across the block.
+      // A block at a time: the sink computes the ids inside its own loop (pure arithmetic, inlined)
+      // and keeps its accumulators in registers across the block.
       constexpr std::size_t block = 64;
-      std::array<std::uint32_t, block> ids;
       const std::size_t positions = length - n + 1;
       for (std::size_t start = 0; start < positions; start += block) {
         const std::size_t count = std::min(block, positions - start);
         const char* const at = buf.data() + start;
+        auto name_at = [&](std::size_t k) { return buf.substr(start + k, n); };
         if (n == 2) {
-          for (std::size_t k = 0; k < count; ++k) {
+          sink.add_block(count, [at, pair_region](std::size_t k) {
             std::uint16_t pair;
             std::memcpy(&pair, at + k, 2);
-            ids[k] = pair_region + pair;
-          }
+            return pair_region + pair;
+          }, kind, name_at);
         } else {
-          for (std::size_t k = 0; k < count; ++k) {
+          sink.add_block(count, [at, mask, tag, bits](std::size_t k) {
             std::uint64_t gram;
             std::memcpy(&gram, at + k, 8);
-            ids[k] = to_id((gram & mask) ^ tag, bits);
-          }
+            return to_id((gram & mask) ^ tag, bits);
+          }, kind, name_at);
         }
-        sink.add_block(ids.data(), count, kind, [&](std::size_t k) { return buf.substr(start + k, n); });
       }
     }
     buf.resize(length);
