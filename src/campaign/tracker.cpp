@@ -677,7 +677,9 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
       out.joined_by_attachment = true;
     }
   }
-  if (best == UINT32_MAX && sig.shingles < m.s.attachment_max_shingles) {
+  // Attachments link messages with little text, or with text but no sentences (no function words:
+  // what a template of images plus appended random words looks like).
+  if (best == UINT32_MAX && (sig.shingles < m.s.attachment_max_shingles || !sig.spots)) {
     for (std::uint64_t a : sig.attachments) {
       auto it = m.by_attachment.find(a);
       if (it != m.by_attachment.end() && m.alive(it->second.first, it->second.second)) {

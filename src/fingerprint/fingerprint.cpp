@@ -347,6 +347,7 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
   }
   const std::size_t w = o.shingle_words;
   const bool spots = o.anchored_shingles && anchors >= o.min_anchored_shingles;
+  sig.spots = spots;
   auto take = [&](std::size_t first) {
     const std::size_t n = std::min(w, words.size() - first);
     const std::uint64_t h = XXH3_64bits(words.data() + first, n * sizeof(std::uint64_t));

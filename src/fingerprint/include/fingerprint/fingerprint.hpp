@@ -87,6 +87,7 @@ struct signature {
   std::uint8_t bin_count = 0;
   std::uint32_t shingles = 0;                   // shingles hashed (0: no text)
   std::uint32_t words = 0;                      // words of the text that was shingled
+  bool spots = false;                           // shingled at function words (else every window)
   std::uint64_t subject_shape = 0;              // keyed; 0 when there is no subject
   std::uint64_t subject_text = 0;               // keyed hash of the normalised subject's words (reply and
                                                 // forward prefixes dropped); 0 under 3 words
