@@ -108,7 +108,12 @@ std::string_view word_stream::registrable(const psl_ctx_t* psl, std::string_view
 }
 
 bool word_stream::personal(std::string_view w) const {
-  return std::find(_personal.begin(), _personal.end(), w) != _personal.end();
+  for (const std::string& p : _personal) {
+    if (p.size() == w.size() && p[0] == w[0] && p == w) {
+      return true;
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -259,6 +264,28 @@ std::size_t word_stream::walk(std::string_view text, std::size_t max_bytes, bool
 }
 
 void word_stream::chunk(std::string_view c) {
+  // Fast path, most of running text: ASCII letters, perhaps one closing punctuation mark. No URL,
+  // address or host name can be in it.
+  {
+    std::size_t n = c.size();
+    const bool closed = n > 1 && is_wrapper(c[n - 1]);
+    n -= closed ? 1 : 0;
+    std::size_t i = 0;
+    while (i < n && is_ascii_alpha(static_cast<unsigned char>(c[i]))) {
+      ++i;
+    }
+    if (i == n) {
+      _word.resize(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        _word[k] = lower(c[k]);
+      }
+      word(_word);
+      if (closed && ends_greeting(c.back())) {
+        _greeting_left = 0;
+      }
+      return;
+    }
+  }
   std::string_view core = c;
   while (!core.empty() && is_wrapper(core.front())) {
     core.remove_prefix(1);
@@ -394,7 +421,9 @@ void word_stream::word(std::string_view w) {
   _emitted += w.size() + 1;
   ++_words;
   _sink(_ctx, w);
-  if (std::find(greetings.begin(), greetings.end(), w) != greetings.end()) {
+  // Greetings are 2–9 bytes starting with one of "abcdghlq": most words are out after two tests.
+  if (w.size() >= 2 && w.size() <= 9 && std::string_view("abcdghlq").find(w[0]) != std::string_view::npos &&
+      std::find(greetings.begin(), greetings.end(), w) != greetings.end()) {
     _greeting_left = _max_greeting_words;
   }
 }
