@@ -5,6 +5,9 @@
 // hashed with one multiply, and strings are hashed with XXH3 from libxxhash.
 #include "classify/features.hpp"
 
+// Inlined (same hash values as libxxhash's): most hashed strings are short tokens, for which the
+// call into the shared library cost as much as the hashing.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <array>
@@ -232,13 +235,6 @@ std::string token_name(std::string_view tok) {
   return std::string(tok);
 }
 
-// Headers whose values are tokenised (scoped by header name). Others contribute their name only,
-// and all contribute to the header-block character grams.
-constexpr std::array<std::string_view, 18> tokenised_headers = {
-    "from", "to", "cc", "reply-to", "return-path", "sender", "x-mailer", "user-agent", "content-type",
-    "message-id", "received", "list-id", "list-unsubscribe", "precedence", "x-priority", "organization",
-    "mime-version", "errors-to"};
-
 // Lowercases into a reused buffer (no allocation once it has grown) and returns a view of it.
 std::string_view lowercase_into(std::string_view s, std::string& buffer) {
   buffer.resize(s.size());
@@ -269,26 +265,102 @@ std::string_view approximate_domain(std::string_view host) {
 
 // Headers added on the way to the mailbox (transport, list servers, filters) say where a message
 // went, not what its sender wrote; the header grams use only the headers the sender's software wrote.
-bool is_transport_header(std::string_view lowercase_name) {
-  static constexpr std::array<std::string_view, 34> exact = {
-      "received", "delivered-to", "return-path", "x-beenthere", "x-mailman-version", "errors-to", "sender",
-      "precedence", "envelope-to", "x-loop", "mailing-list", "content-length", "lines", "status", "x-status",
-      "x-keywords", "x-uid", "x-authentication-warning", "x-original-to", "x-mailing-list", "x-virus-scanned",
-      "x-apparently-to", "x-sender", "x-pyzor", "x-razor-id", "x-listprocessor-version", "x-ecartis-version",
-      "x-received", "x-envelope-from", "x-envelope-to", "x-scanned-by", "x-mailscanner", "x-mimeole",
-      "x-original-date"};
-  for (std::string_view e : exact) {
-    if (lowercase_name == e) {
-      return true;
+constexpr std::array<std::string_view, 34> transport_headers = {
+    "received", "delivered-to", "return-path", "x-beenthere", "x-mailman-version", "errors-to", "sender",
+    "precedence", "envelope-to", "x-loop", "mailing-list", "content-length", "lines", "status", "x-status",
+    "x-keywords", "x-uid", "x-authentication-warning", "x-original-to", "x-mailing-list", "x-virus-scanned",
+    "x-apparently-to", "x-sender", "x-pyzor", "x-razor-id", "x-listprocessor-version", "x-ecartis-version",
+    "x-received", "x-envelope-from", "x-envelope-to", "x-scanned-by", "x-mailscanner", "x-mimeole",
+    "x-original-date"};
+constexpr std::array<std::string_view, 4> transport_prefixes = {"x-spam", "x-egroups", "x-yahoo", "list-"};
+
+// Headers whose values are tokenised (scoped by header name). Others contribute their name only,
+// and all contribute to the header-block character grams.
+constexpr std::array<std::string_view, 18> tokenised_headers = {
+    "from", "to", "cc", "reply-to", "return-path", "sender", "x-mailer", "user-agent", "content-type",
+    "message-id", "received", "list-id", "list-unsubscribe", "precedence", "x-priority", "organization",
+    "mime-version", "errors-to"};
+
+struct header_role {
+  bool transport = false;
+  bool tokenised = false;
+};
+
+// The names of both lists in one open-addressed table built at compile time: a header name costs
+// one probe (rarely two) and one comparison instead of a comparison with each of the 52 names.
+class header_role_table {
+ public:
+  constexpr header_role_table() {
+    for (std::string_view name : transport_headers) {
+      slot_for(name).role.transport = true;
+    }
+    for (std::string_view name : tokenised_headers) {
+      slot_for(name).role.tokenised = true;
     }
   }
-  for (std::string_view prefix : {"x-spam", "x-egroups", "x-yahoo", "list-"}) {
-    if (lowercase_name.starts_with(prefix)) {
-      return true;
+
+  // Roles of a lowercase header name.
+  constexpr header_role find(std::string_view name) const {
+    header_role role;
+    if (name.size() >= 2) {
+      for (std::size_t s = start(name); !_slots[s].name.empty(); s = (s + 1) % slots) {
+        if (_slots[s].name == name) {
+          role = _slots[s].role;
+          break;
+        }
+      }
+    }
+    if (!role.transport && (name.starts_with('x') || name.starts_with('l'))) {
+      for (std::string_view prefix : transport_prefixes) {
+        role.transport |= name.starts_with(prefix);
+      }
+    }
+    return role;
+  }
+
+ private:
+  static constexpr std::size_t slots = 128;  // 48 names: short probe runs
+  struct entry {
+    std::string_view name;
+    header_role role;
+  };
+  // Length and the last two bytes tell these names apart well enough.
+  static constexpr std::size_t start(std::string_view name) {
+    const auto last = static_cast<unsigned char>(name[name.size() - 1]);
+    const auto before = static_cast<unsigned char>(name[name.size() - 2]);
+    return (name.size() * 31 + last * 7 + before) % slots;
+  }
+  constexpr entry& slot_for(std::string_view name) {
+    std::size_t s = start(name);
+    while (!_slots[s].name.empty() && _slots[s].name != name) {
+      s = (s + 1) % slots;
+    }
+    _slots[s].name = name;
+    return _slots[s];
+  }
+  std::array<entry, slots> _slots{};
+};
+constexpr header_role_table header_roles;
+
+// The table agrees with the lists it is built from (checked by the compiler).
+constexpr bool header_roles_match_lists() {
+  for (std::string_view name : transport_headers) {
+    const bool tokenised = std::find(tokenised_headers.begin(), tokenised_headers.end(), name) != tokenised_headers.end();
+    if (!header_roles.find(name).transport || header_roles.find(name).tokenised != tokenised) {
+      return false;
     }
   }
-  return false;
+  for (std::string_view name : tokenised_headers) {
+    if (!header_roles.find(name).tokenised) {
+      return false;
+    }
+  }
+  const header_role subject = header_roles.find("subject");
+  const header_role spam_status = header_roles.find("x-spam-status");
+  return !subject.transport && !subject.tokenised && spam_status.transport && !spam_status.tokenised &&
+         !header_roles.find("x").transport && header_roles.find("list-id").tokenised;
 }
+static_assert(header_roles_match_lists());
 
 // Features are binary (present or not), so repeats within one message are dropped, exactly: one
 // bit per feature id (128 KiB at 20 hash bits, small enough to stay in L2 beside the weights being
@@ -548,7 +620,7 @@ void feature_extractor::extract_into(const mime::message& msg, Sink& sink) {
     if (_header.size() >= _options.header_prefix_bytes) {
       break;
     }
-    if (is_transport_header(lowercase_into(h.name, _name))) {
+    if (header_roles.find(lowercase_into(h.name, _name)).transport) {
       continue;
     }
     append_normalised(h.name, _options.header_prefix_bytes, _header, header_case);
@@ -563,13 +635,7 @@ void feature_extractor::extract_into(const mime::message& msg, Sink& sink) {
   for (const auto& h : msg.headers) {
     const std::string_view name = lowercase_into(h.name, _name);
     add_value(feature_kind::header_name, 0, "", name);
-    bool tokenise = false;
-    for (std::string_view t : tokenised_headers) {
-      if (name == t) {
-        tokenise = true;
-        break;
-      }
-    }
+    bool tokenise = header_roles.find(name).tokenised;
     if (name == "received" && ++received_seen > 3) {
       tokenise = false;  // the first hops carry the sender's shape; later ones are the relay's own
     }
