@@ -54,7 +54,8 @@ TEST(fingerprint_normalise, urls_become_registrable_domains) {
 
 TEST(fingerprint_normalise, personalisation_removed) {
   auto f = make();
-  auto msg = pw::mime::parse(mail("\"Smith, John\" <john.smith@isp.example>", "Hi", "x"));
+  const std::string raw_msg = mail("\"Smith, John\" <john.smith@isp.example>", "Hi", "x");  // the parsed message views into it
+  auto msg = pw::mime::parse(raw_msg);
   const std::string_view env[] = {"john.smith@isp.example"};
   const personalisation p = collect_personalisation(msg, env);
   EXPECT_EQ(f.normalise("Dear John Smith, your order for john.smith@isp.example is ready. Thanks John", p),
