@@ -1,8 +1,8 @@
 # Shared pieces of the relay integration tests: a private Postfix relay on loopback with Portwarden
 # as milter + policy service, relaying to smtp-sink. Source it; needs root, postfix, python3.
-# Ports (override with PW_PORT_BASE): smtpd +25, submission +87, sink +26, policy +40, milter +50, http +80.
+# Ports (override with PW_PORT_BASE): smtpd +25, sink +26, policy +40, milter +50, http +80.
 PORT_BASE=${PW_PORT_BASE:-12000}
-SMTPD_PORT=$((PORT_BASE + 25)); SUB_PORT=$((PORT_BASE + 87)); SINK_PORT=$((PORT_BASE + 26))
+SMTPD_PORT=$((PORT_BASE + 25)); SINK_PORT=$((PORT_BASE + 26))
 POLICY_PORT=$((PORT_BASE + 40)); MILTER_PORT=$((PORT_BASE + 50)); HTTP_PORT=$((PORT_BASE + 80))
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PIDS=()
@@ -25,86 +25,10 @@ require_free_ports() {
   done
 }
 
-# pf_instance DIR: writes main.cf/master.cf for a private relay (see ../shared/recipes/postfix.md).
-pf_instance() {
-  local d=$1
-  mkdir -p "$d/etc" "$d/queue" "$d/data" "$d/sink"
-  chown root:root "$d" "$d/etc" "$d/queue"; chmod 755 "$d" "$d/etc" "$d/queue"
-  chown postfix:postfix "$d/data" "$d/sink"; chmod 700 "$d/data"
-  cat > "$d/etc/main.cf" <<CF
-compatibility_level = 3.6
-config_directory = $d/etc
-queue_directory = $d/queue
-data_directory = $d/data
-myhostname = pf-test.localdomain
-mydomain = localdomain
-myorigin = \$myhostname
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks_style = host
-mynetworks = 127.0.0.0/8
-relay_domains =
-relayhost = [127.0.0.1]:$SINK_PORT
-smtp_host_lookup = native
-smtp_dns_support_level = disabled
-smtpd_peername_lookup = no
-smtp_tls_security_level = none
-smtpd_tls_security_level = none
-biff = no
-append_dot_mydomain = no
-maillog_file = $d/maillog
-maillog_file_prefixes = $d
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT, permit_mynetworks, reject_unauth_destination
-smtpd_policy_service_timeout = 10s
-smtpd_milters = inet:127.0.0.1:$MILTER_PORT
-non_smtpd_milters =
-milter_protocol = 6
-milter_default_action = tempfail
-milter_connect_timeout = 5s
-milter_command_timeout = 10s
-milter_content_timeout = 30s
-queue_run_delay = 10s
-minimal_backoff_time = 10s
-maximal_backoff_time = 30s
-maximal_queue_lifetime = 1h
-bounce_queue_lifetime = 1h
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
-default_process_limit = 100
-CF
-  cat > "$d/etc/master.cf" <<CF
-127.0.0.1:$SMTPD_PORT inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-CF
-  chmod 644 "$d/etc/main.cf" "$d/etc/master.cf"
-  postfix -c "$d/etc" check
-}
+source "$HERE/postfix_instance.sh"   # pf_instance DIR SMTPD_PORT SINK_PORT POLICY MILTER
 
 start_sink() {  # start_sink DIR: smtp-sink dumping every message into DIR/sink
+  mkdir -p "$1/sink" && chown postfix "$1/sink"
   smtp-sink -u postfix -4 -d "$1/sink/%H%M%S." 127.0.0.1:"$SINK_PORT" 256 > "$1/sink.out" 2>&1 &
   PIDS+=($!)
   wait_port "$SINK_PORT"
