@@ -101,7 +101,8 @@ start_daemon() {
   wait_port "$MILTER_PORT" && wait_port "$POLICY_PORT" && wait_port "$HTTP_PORT"
 }
 
-pf_instance "$W/pf" > "$W/pf-setup.log" 2>&1 || { cat "$W/pf-setup.log"; exit 1; }
+pf_instance "$W/pf" "$SMTPD_PORT" "$SINK_PORT" "inet:127.0.0.1:$POLICY_PORT" "inet:127.0.0.1:$MILTER_PORT" \
+  > "$W/pf-setup.log" 2>&1 || { cat "$W/pf-setup.log"; exit 1; }
 start_sink "$W/pf" || exit 1
 start_daemon || { cat "$W/daemon.log"; exit 1; }
 postfix -c "$W/pf/etc" start || { echo "postfix start failed"; exit 1; }
@@ -146,7 +147,7 @@ burst_accepted=$(echo "$burst" | json_field '["accepted"]')
 # 2b: inconspicuous content to new recipients (a hijacked account): no content evidence, so the
 # rate decides — throttled with 4xx at RCPT (the sender's MTA would retry), and because it keeps
 # pushing new recipients while throttled, held.
-burst_b=$(send 127.0.0.10 ham 100 --new-recipients --first 3000)
+burst_b=$(send 127.0.0.10 notice 100 --new-recipients --first 3000)
 codes_b=$(echo "$burst_b" | python3 -c 'import sys,json; print(" ".join(map(str, json.load(sys.stdin)["codes"])))')
 echo "2b SMTP answers in order: $codes_b"
 first_defer=$(echo "$codes_b" | tr ' ' '\n' | grep -n -m1 '^4' | cut -d: -f1)
@@ -247,7 +248,7 @@ http_get /metrics > "$W/metrics.txt"
 kill -TERM "$DAEMON"; for _ in $(seq 100); do kill -0 "$DAEMON" 2> /dev/null || break; sleep 0.1; done
 check "6: SIGTERM drains and stops the daemon" bash -c "! kill -0 $DAEMON 2> /dev/null"
 check "6: the daemon logged a clean stop" grep -q 'event=stopped' "$W/daemon.log"
-leaks=$(grep -la -e "$MARK" -e 'cheap pills' -e 'meeting notes' "$W/daemon.log" "$W"/state.db* "$W"/api-*.json \
+leaks=$(grep -la -e "$MARK" -e 'cheap pills' -e 'meeting notes' -e 'School evening' "$W/daemon.log" "$W"/state.db* "$W"/api-*.json \
   "$W/metrics.txt" 2> /dev/null)
 check "6: no subject, body or recipient marker in log, store, API or metrics${leaks:+ (found in: $leaks)}" [ -z "$leaks" ]
 check "6: (the markers did reach the sink, so the check is not vacuous)" grep -qr "$MARK" "$W/pf/sink"

@@ -17,6 +17,9 @@ import time
 
 HAM = ("Hi {name},\r\n\r\nthanks for the notes from Tuesday. I moved our meeting to Thursday at ten and "
        "attached the draft of the quarterly report; the budget table is on page three.\r\n\r\nSee you then,\r\nSam\r\n")
+# An inconspicuous text no other test subscriber sends (so it forms no cross-subscriber campaign).
+NOTICE = ("Hello {name},\r\n\r\nthe parents' evening at the school is moved to the gym this week; please bring "
+          "the signed form for the excursion and a pen. Coffee will be served from seven.\r\n\r\nRegards,\r\nDana\r\n")
 SPAM = ("Dear friend {name},\r\n\r\nCHEAP PILLS casino prize WINNER free offer!!! Click now "
         "http://promo{n}.example.biz/win to claim your prize. Limited offer, act now, 100% free money.\r\n")
 
@@ -26,6 +29,9 @@ def message(kind, i, marker, sender, rcpts, rng):
     if kind == "spam":
         subject = "WINNER {} cheap pills {}".format(i, marker)
         body = SPAM.format(name=name, n=i % 4)
+    elif kind == "notice":
+        subject = "School evening {} {}".format(i, marker)
+        body = NOTICE.format(name=name)
     else:
         subject = "Re: meeting notes {} {}".format(i, marker)
         body = HAM.format(name=name)
@@ -42,7 +48,7 @@ def main():
     ap.add_argument("--source", default="127.0.0.1", help="loopback address to send from")
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--rcpts", type=int, default=1, help="recipients per message")
-    ap.add_argument("--kind", choices=["ham", "spam"], default="ham")
+    ap.add_argument("--kind", choices=["ham", "spam", "notice"], default="ham")
     ap.add_argument("--marker", default="", help="unique string put into subject and body")
     ap.add_argument("--sender", default="")
     ap.add_argument("--new-recipients", action="store_true", help="a fresh recipient and domain per message")
