@@ -537,10 +537,12 @@ TEST(behavior, throttled_sender_spraying_new_recipients_is_held_at_rcpt) {
   };
   // Without the attempts as evidence none of these is ever held. Counting them as messages alone
   // holds the one-domain sprayer after ~180 attempts at 1/s; the persistence term makes it a few
-  // dozen. Slower spraying lets the 10-min count decay, so it takes longer.
+  // dozen. Slower spraying lets the 10-min count decay, so it takes longer (and since attempts no
+  // longer count in the 1 h throttle-rate meter, the slow sprayer also gets a few tagged messages
+  // through between deferrals: 128 attempts instead of 66 at one per 10 s).
   for (const case_t& k :
        {case_t{"distinct domains, 1/s", false, second, 24}, case_t{"one big domain, 1/s", true, second, 48},
-        case_t{"one big domain, 1/10 s", true, 10 * second, 72}}) {
+        case_t{"one big domain, 1/10 s", true, 10 * second, 140}}) {
     simulation sim;
     std::mt19937 rng(14);
     const std::int64_t start = live_ordinary_days(sim, "bot", 14, 3, 10, rng) + 10 * hour;
@@ -615,7 +617,7 @@ TEST(behavior, mta_retrying_its_deferred_queue_is_not_held) {
     queue.swap(still);
   }
   EXPECT_EQ(worst, level::throttle);
-  EXPECT_GT(retries, 100);
+  EXPECT_GT(retries, 50);  // the queue waited several rounds (91 measured)
   EXPECT_EQ(delivered, 50);  // nothing lost: every deferred message went through in the end
   // Once it stops: one step down per calm cool-down, back to normal.
   const decision down = sim.send("office", t + hour, {contact(1)}, std::nullopt);
@@ -650,7 +652,9 @@ TEST(behavior, deferred_retries_of_known_recipients_count_nothing) {
       fresh = candidate;
       EXPECT_TRUE(has_reason(first, reason_code::deferred_attempts));
       for (std::size_t w = 0; w < window_count; ++w) {
-        EXPECT_FLOAT_EQ(now->windows[w].messages, seen->windows[w].messages + 1);
+        // The 1 h window's messages are the throttle-rate meter: only what was let through.
+        const float counted = w == static_cast<std::size_t>(pw::behavior::window::one_hour) ? 0.0f : 1.0f;
+        EXPECT_FLOAT_EQ(now->windows[w].messages, seen->windows[w].messages + counted);
         EXPECT_FLOAT_EQ(now->windows[w].recipients, seen->windows[w].recipients + 1);
         EXPECT_FLOAT_EQ(now->windows[w].new_recipients, seen->windows[w].new_recipients + 1);
         EXPECT_LE(now->windows[w].new_domains, seen->windows[w].new_domains + 1.0001f);

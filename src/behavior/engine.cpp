@@ -659,11 +659,17 @@ decision engine::on_recipient(std::string_view subscriber, std::string_view plan
     const std::int64_t previous = advance(st, p, plan, now_ms);
     if (remember(st, recipient_hash, h)) {
       const float new_domain = recipient_domain_hash != 0 && remember(st, recipient_domain_hash, ~h) ? 1.0f : 0.0f;
-      for (auto& w : st.c.win) {
-        w[m_messages] += 1;
-        w[m_recipients] += 1;
-        w[m_new_recipients] += 1;
-        w[m_new_domains] += new_domain;
+      for (std::size_t w = 0; w < window_count; ++w) {
+        // The 1 h window's message count is also the throttle-rate meter, which must measure what
+        // was let through: were attempts counted there, a sender with a big queue (a newsletter
+        // whose recipients outgrow the filter, so every retry looks new) would stay over the rate
+        // on its own retries and never drain its queue — lost mail at the queue lifetime
+        // (measured: `portwarden simulate` S7). Attempts still count as messages in the other
+        // windows and as recipients everywhere.
+        if (w != hour) st.c.win[w][m_messages] += 1;
+        st.c.win[w][m_recipients] += 1;
+        st.c.win[w][m_new_recipients] += 1;
+        st.c.win[w][m_new_domains] += new_domain;
       }
       st.c.deferred_attempts += 1;
     }

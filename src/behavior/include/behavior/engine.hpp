@@ -51,14 +51,18 @@
 //   The campaign id never reaches the engine (the caller appends it to the reasons).
 // - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
 //   let through): when `on_recipient` answers defer, a recipient not in the filter counts as an
-//   attempted message with one new recipient (and a new domain when the domain is new), is added to
-//   the filter, and adds to a 10-min count of deferred attempts; a recipient already in the filter
+//   attempted message with one new recipient (and a new domain when the domain is new) — except in
+//   the 1 h window's message count, which is the throttle-rate meter and so counts only what was
+//   let through (else a queue whose recipients outgrew the filter would stay over the rate on its
+//   own retries and never drain: lost at the queue lifetime; measured with `portwarden simulate`,
+//   S7 newsletters) —, is added to the filter, and adds to a 10-min count of deferred attempts; a
+//   recipient already in the filter
 //   counts nothing, since it is most likely the client's MTA retrying a queued message (Postfix
 //   retries every few minutes). Each deferred attempt in the last 10 min adds (hold_at −
 //   throttle_at) / 40 to suspicion (persistence: people stop at a 4xx, MTAs retry the same
 //   recipients, bots spray on); levels then move as for a message. Measured in behavior_test,
 //   content-blind, 3/day user: deferred from attempt ~31 and held 10 attempts later at 1/s to
-//   distinct domains, ~40 later at 1/s to one big domain, ~66 later at one per 10 s; an MTA that
+//   distinct domains, ~40 later at 1/s to one big domain, ~128 later at one per 10 s; an MTA that
 //   flushed 50 messages to new recipients at one per 2 s and retries its 20 deferred ones every
 //   5 min for 4 h peaks at suspicion ~4.4 (hold at 5), stays at throttle, delivers all, falls back.
 //   Trade-offs: the first attempt of each queued message is evidence, so an MTA flushing a queue of
