@@ -813,6 +813,11 @@ const registry<settings>& settings_registry() {
             [](auto& s) -> auto& { return s.server.max_message_bytes; },
             "The most bytes of one message read for content scoring; the rest passes "
             "unscanned (the message itself is never cut)."),
+        make_option<settings>(
+            "server.clock", enum_codec<clock_source>{{clock_source::system, clock_source::api}, clock_source_name},
+            [](auto& s) -> auto& { return s.server.clock; },
+            "Where the daemon's time comes from: system, or api (PUT /api/v1/clock with {\"now_ms\": N} sets it; "
+            "for simulators replaying traffic on simulated time, never for production). Changes at restart only."),
 
         make_option<settings>(
             "engine.observe_only", bool_codec{}, [](auto& s) -> auto& { return s.engine.observe_only; },
@@ -1215,6 +1220,16 @@ std::string_view fallback_action_name(fallback_action a) noexcept {
       return "tempfail";
   }
   return "accept";
+}
+
+std::string_view clock_source_name(clock_source c) noexcept {
+  switch (c) {
+    case clock_source::system:
+      return "system";
+    case clock_source::api:
+      return "api";
+  }
+  return "system";
 }
 
 std::string_view log_level_name(log_level l) noexcept {

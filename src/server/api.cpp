@@ -1,5 +1,6 @@
 #include "api.hpp"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "mime/message.hpp"
@@ -34,7 +35,7 @@ http::response subscriber(service& svc, const http::request& req) {
   if (id.empty() || id.size() > 512) {
     return http::json_error(400, "bad subscriber id");
   }
-  const std::int64_t now = service::now_ms();
+  const std::int64_t now = svc.now_ms();
   auto rep = svc.engine().report(id, now);
   auto decisions = svc.store().recent_decisions(id, 20);
   auto held = svc.store().held_for(id);
@@ -111,7 +112,7 @@ json campaign_json(const campaign::campaign_view& v) {
 http::response campaigns(service& svc, const http::request& req) {
   campaign::list_options opts;
   opts.active_only = req.query.find("all=1") == std::string::npos;
-  const auto views = svc.campaigns().list(service::now_ms(), opts);
+  const auto views = svc.campaigns().list(svc.now_ms(), opts);
   json list = json::array();
   for (const auto& v : views) {
     list.push_back(campaign_json(v));
@@ -125,7 +126,7 @@ http::response one_campaign(service& svc, const http::request& req) {
   if (req.path_tail.empty() || req.path_tail.size() > 64) {
     return http::json_error(400, "bad campaign id");
   }
-  auto found = svc.campaigns().find(req.path_tail, service::now_ms());
+  auto found = svc.campaigns().find(req.path_tail, svc.now_ms());
   if (found.failed()) {
     return http::json_error(500, found.error().message);
   }
@@ -161,6 +162,24 @@ http::response check(service& svc, const http::request& req) {
                              {"anomalies", anomalies}});
 }
 
+// PUT /api/v1/clock {"now_ms": N}: sets the daemon's time (server.clock = "api" only; the route does
+// not exist otherwise, so a production daemon answers 404/405).
+http::response set_clock(service& svc, const http::request& req) {
+  const json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("now_ms")) {
+    return http::json_error(400, "expected a JSON object {\"now_ms\": milliseconds since the epoch}");
+  }
+  const json& v = body["now_ms"];
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > INT64_MAX) ||
+      v.get<std::int64_t>() < 0) {
+    return http::json_error(400, "now_ms must be a non-negative integer (milliseconds since the epoch)");
+  }
+  svc.set_now_ms(v.get<std::int64_t>());
+  http::response r;
+  r.status = 204;
+  return r;
+}
+
 }  // namespace
 
 void add_api_routes(service& svc, http::router& routes) {
@@ -178,6 +197,9 @@ void add_api_routes(service& svc, http::router& routes) {
   routes.add("POST", "/api/v1/check", [&svc](const http::request& req) { return check(svc, req); });
   routes.add("GET", "/api/v1/campaigns", [&svc](const http::request& req) { return campaigns(svc, req); });
   routes.add("GET", "/api/v1/campaigns/", [&svc](const http::request& req) { return one_campaign(svc, req); });
+  if (svc.clock_settable()) {
+    routes.add("PUT", "/api/v1/clock", [&svc](const http::request& req) { return set_clock(svc, req); });
+  }
 }
 
 }  // namespace pw::server

@@ -221,9 +221,10 @@ class daemon {
           now.server.http != old->settings.server.http || now.server.user != old->settings.server.user ||
           now.store.path != old->settings.store.path || now.privacy.secret_file != old->settings.privacy.secret_file ||
           campaign_tuning(now.campaigns) != campaign_tuning(old->settings.campaigns) ||
-          now.server.worker_threads != old->settings.server.worker_threads) {
+          now.server.worker_threads != old->settings.server.worker_threads ||
+          now.server.clock != old->settings.server.clock) {
         telemetry::log(severity::warning, "reload_partial",
-                       {{"message", "listeners, user, worker threads, store path, secret and campaign settings change at restart "
+                       {{"message", "listeners, user, worker threads, clock, store path, secret and campaign settings change at restart "
                                     "only (campaigns.enabled applies at once)"}});
       }
       auto rt = build_runtime(loaded->values);
@@ -335,6 +336,10 @@ int serve(const std::string& config_path) {
     return 3;
   }
   service svc(loop, std::move(*rt), std::move(*store), std::move(*fingerprints), config_path);
+  if (svc.clock_settable()) {
+    telemetry::log(severity::warning, "clock_api",
+                   {{"message", "clock=api: time is set through the API; for simulators only"}});
+  }
   if (auto restored = svc.restore_states(); restored) {
     telemetry::log(severity::info, "restored", {{"records", *restored}, {"subscribers", svc.engine().size()},
                                                 {"campaigns", svc.campaigns().size()}});
@@ -361,7 +366,7 @@ int serve(const std::string& config_path) {
   // write everything that is still only in memory.
   svc.stop_snapshot_thread();
   svc.workers().join();
-  svc.flush_to_store(service::now_ms(), true);
+  svc.flush_to_store(svc.now_ms(), true);
   for (const auto& l : listeners) {
     if (l.address.type == config::listen_address::kind::unix_socket) {
       ::unlink(l.address.path.c_str());

@@ -221,7 +221,7 @@ class milter_connection final : public drainable, public std::enable_shared_from
     const auto rt = _svc.current();
     const std::string_view recipient = kept ? std::string_view(_env.recipients.back()) : std::string_view();
     const relay::outcome o =
-        _svc.decider().at_recipient(*rt->directory, login(), _client_addr, recipient, service::now_ms());
+        _svc.decider().at_recipient(*rt->directory, login(), _client_addr, recipient, _svc.now_ms());
     _svc.metrics().rcpt_checks.add();
     milter::verdict v;
     if (o.decision.act == behavior::action::defer) {
@@ -313,7 +313,7 @@ class milter_connection final : public drainable, public std::enable_shared_from
       std::string failure;
       try {
         result = self->_svc.decider().end_of_message(*rt->directory, env, raw, self->_svc.content_checks_for(*rt),
-                                                      service::now_ms());
+                                                      self->_svc.now_ms());
       } catch (const std::exception& e) {
         failure = e.what();
       }
@@ -408,7 +408,7 @@ class milter_connection final : public drainable, public std::enable_shared_from
   }
 
   void record(const relay::envelope& env, const relay::outcome& o) {
-    const std::int64_t now = service::now_ms();
+    const std::int64_t now = _svc.now_ms();
     _svc.record_decision(store::decision_record{now, o.who.who.id, env.queue_id,
                                                 std::string(behavior::action_name(o.decision.act)),
                                                 std::string(behavior::level_name(o.decision.lvl)),

@@ -102,7 +102,7 @@ class policy_connection final : public drainable, public std::enable_shared_from
     std::optional<relay::outcome> o;
     if (req.state == policy::protocol_state::rcpt) {
       o = _svc.decider().at_recipient(*rt->directory, req.sasl_username, req.client_address, req.recipient,
-                                      service::now_ms());
+                                      _svc.now_ms());
       _svc.metrics().rcpt_checks.add();
       if (policy_records && o->decision.act != behavior::action::defer) {
         remember_recipient(req);
@@ -119,7 +119,7 @@ class policy_connection final : public drainable, public std::enable_shared_from
         env.recipients = std::move(it->second);
         _open.erase(it);
       }
-      o = _svc.decider().end_of_message(*rt->directory, env, {}, {}, service::now_ms());
+      o = _svc.decider().end_of_message(*rt->directory, env, {}, {}, _svc.now_ms());
       _svc.metrics().messages.add();
       _svc.metrics().verdicts[static_cast<int>(o->decision.act)]->add();
       record(env, *o);
@@ -140,7 +140,7 @@ class policy_connection final : public drainable, public std::enable_shared_from
         case behavior::action::hold:
           policy::append_hold(_out, o->hold_reason);
           if (req.state == policy::protocol_state::end_of_message && !req.queue_id.empty()) {
-            _svc.record_held(o->who.who.id, req.queue_id, service::now_ms());
+            _svc.record_held(o->who.who.id, req.queue_id, _svc.now_ms());
           }
           break;
       }
@@ -166,7 +166,7 @@ class policy_connection final : public drainable, public std::enable_shared_from
   }
 
   void record(const relay::envelope& env, const relay::outcome& o) {
-    _svc.record_decision(store::decision_record{service::now_ms(), o.who.who.id, env.queue_id,
+    _svc.record_decision(store::decision_record{_svc.now_ms(), o.who.who.id, env.queue_id,
                                                 std::string(behavior::action_name(o.decision.act)),
                                                 std::string(behavior::level_name(o.decision.lvl)),
                                                 o.decision.suspicion, o.reasons, o.decision.observe_only});

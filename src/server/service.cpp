@@ -1,5 +1,6 @@
 #include "service.hpp"
 
+#include <cassert>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,11 @@ using telemetry::severity;
 // Used when no secret file is configured (the config loader warns about it): recipient hashes are
 // then only as private as this public constant, which is why production configs set a secret file.
 constexpr std::string_view built_in_secret = "portwarden-default-recipient-hash-key-set-privacy.secret_file";
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -127,7 +133,9 @@ service::service(boost::asio::io_context& loop, std::shared_ptr<const runtime> i
       _tracker(_runtime->settings.campaigns.tracker, _fingerprints.opts().bins,
                read_secret(_runtime->settings.privacy.secret_file)),
       _store(std::move(store)),
-      _metrics(_registry) {}
+      _metrics(_registry),
+      _clock(_runtime->settings.server.clock),
+      _api_now_ms(system_now_ms()) {}
 
 service::~service() {
   stop_snapshot_thread();
@@ -139,9 +147,16 @@ void service::replace(std::shared_ptr<const runtime> next) {
   std::atomic_store(&_runtime, std::move(next));
 }
 
-std::int64_t service::now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+std::int64_t service::now_ms() const {
+  if (_clock == config::clock_source::api) {
+    return _api_now_ms.load(std::memory_order_acquire);
+  }
+  return system_now_ms();
+}
+
+void service::set_now_ms(std::int64_t now_ms) {
+  assert(clock_settable());
+  _api_now_ms.store(now_ms, std::memory_order_release);
 }
 
 classify::classifier* service::thread_classifier(const runtime& rt) {

@@ -116,7 +116,15 @@ class service {
   bool draining() const { return _draining.load(); }
   std::size_t live_connections() const { return _connections.size(); }
 
-  static std::int64_t now_ms();
+  // The daemon's current time in ms since the epoch, for every decision, record and API answer
+  // (durations and deadlines use steady_clock instead). With server.clock = "system" it is the system
+  // clock; with "api" it is the last value given to set_now_ms (the system time at start until then).
+  // The source is fixed for the service's life: a reload cannot turn a production clock into a
+  // settable one. Thread-safe.
+  std::int64_t now_ms() const;
+  bool clock_settable() const { return _clock == config::clock_source::api; }
+  // Moves the api clock to `now_ms` (forward or back). Only meaningful when clock_settable().
+  void set_now_ms(std::int64_t now_ms);
 
  private:
   boost::asio::io_context& _loop;
@@ -148,6 +156,9 @@ class service {
 
   std::list<std::weak_ptr<drainable>> _connections;
   std::atomic<bool> _draining{false};
+
+  const config::clock_source _clock;
+  std::atomic<std::int64_t> _api_now_ms;
 };
 
 }  // namespace pw::server

@@ -2,12 +2,14 @@
 # verified recipe /work/shared/recipes/postfix.md, examples/pf-instance.sh, with the ports and the
 # filtering as arguments). Source it; needs root and postfix. Does not touch /etc/postfix.
 #
-# pf_instance DIR SMTPD_PORT SINK_PORT POLICY MILTER: writes DIR/etc/{main,master}.cf and runs
-# `postfix check`. POLICY is "" or a check_policy_service target (inet:HOST:PORT); MILTER is "" or
-# an smtpd_milters value (inet:HOST:PORT or unix:/path). Everything else is identical between the
-# instances, so they differ only in filtering.
+# pf_instance DIR SMTPD_PORT SINK_PORT POLICY MILTER [EXTRA_NETWORKS]: writes DIR/etc/{main,master}.cf
+# and runs `postfix check`. POLICY is "" or a check_policy_service target (inet:HOST:PORT); MILTER is
+# "" or an smtpd_milters value (inet:HOST:PORT or unix:/path). EXTRA_NETWORKS (e.g. "10.0.0.0/8")
+# is appended to mynetworks and lets 127.0.0.1 use XCLIENT, so a test client can make each message
+# come from a subscriber's address (which must then be allowed to relay) and SASL login. Everything
+# else is identical between the instances, so they differ only in filtering.
 pf_instance() {
-  local d=$1 smtpd=$2 sink=$3 policy=$4 milter=$5 policy_restr=""
+  local d=$1 smtpd=$2 sink=$3 policy=$4 milter=$5 extra_networks=${6:-} policy_restr=""
   [[ -n $policy ]] && policy_restr="check_policy_service $policy,"
   mkdir -p "$d/etc" "$d/queue" "$d/data"
   chown root:root "$d" "$d/etc" "$d/queue"; chmod 755 "$d" "$d/etc" "$d/queue"
@@ -27,7 +29,7 @@ alias_database =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks_style = host
-mynetworks = 127.0.0.0/8
+mynetworks = 127.0.0.0/8${extra_networks:+ $extra_networks}
 relay_domains =
 relayhost = [127.0.0.1]:$sink
 smtp_host_lookup = native
@@ -58,6 +60,9 @@ smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 default_process_limit = 100
 CF
+  if [[ -n $extra_networks ]]; then
+    echo "smtpd_authorized_xclient_hosts = 127.0.0.1" >> "$d/etc/main.cf"
+  fi
   cat > "$d/etc/master.cf" <<CF
 127.0.0.1:$smtpd inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup

@@ -68,6 +68,9 @@ std::string format_duration(std::int64_t ms);
 // offered: when no verdict was reached there is nothing to tag with.
 enum class fallback_action : std::uint8_t { accept, tempfail };
 enum class log_level : std::uint8_t { error, warning, info, debug };
+// Where the daemon's "now" comes from: the system clock, or `PUT /api/v1/clock` (simulators replaying
+// traffic on simulated time through a real relay; never for production).
+enum class clock_source : std::uint8_t { system, api };
 
 struct server_settings {
   listen_address milter = listen_address::inet("127.0.0.1", 10050);
@@ -79,6 +82,7 @@ struct server_settings {
   fallback_action fallback = fallback_action::accept;
   std::int64_t drain_timeout_ms = 10'000;
   std::int64_t max_message_bytes = 10LL * 1024 * 1024;
+  clock_source clock = clock_source::system;
 };
 
 struct classifier_settings {
@@ -143,5 +147,6 @@ std::string to_toml(const settings& s);
 
 std::string_view fallback_action_name(fallback_action a) noexcept;
 std::string_view log_level_name(log_level l) noexcept;
+std::string_view clock_source_name(clock_source c) noexcept;
 
 }  // namespace pw::config

@@ -20,6 +20,9 @@
 // fails, the configured fallback (accept or tempfail) is answered, logged and counted. A malformed or
 // truncated frame closes only that connection. Nothing is dropped silently: the answers are continue
 // (with a tag header), a 4xx the sender's MTA retries, or Postfix's hold queue.
+// Time: every decision, record and API answer uses the service's now — the system clock, or with
+// `server.clock = "api"` the value last set by PUT /api/v1/clock (simulators replaying traffic on
+// simulated time; a warning is logged at start, and the route does not exist on the system clock).
 // Privacy: content and addresses stay inside the call that needs them; logs, the store, metrics and
 // the HTTP API carry ids, counts, actions and reason texts made of numbers.
 #pragma once

@@ -1,0 +1,116 @@
+// drive/smtp_client.hpp — a blocking SMTP client that submits each message as a given subscriber.
+//
+// Purpose: the ISP simulator's `--through-postfix` mode replays simulated traffic through a real
+// Postfix relay. Every message must reach Postfix (and so Portwarden's milter and policy service) as
+// if it came from the subscriber that sent it: from their address and, for authenticated
+// subscribers, with their SASL login. Postfix's XCLIENT extension does exactly that for a trusted
+// client (https://www.postfix.org/XCLIENT_README.html, main.cf `smtpd_authorized_xclient_hosts`):
+// `XCLIENT ADDR=... LOGIN=... HELO=...` replaces the client's identity, the server restarts the
+// session with a new 220 greeting, and the client says EHLO again. The milter sees ADDR as
+// {client_addr} and LOGIN as {auth_authen}; the policy service as client_address and sasl_username.
+//
+// Guarantees: commands are sent one at a time and every reply is read (no pipelining: the simulator
+// is serial and needs each answer). Each `send` is one mail transaction: RSET on a connection that
+// was already open (which also finds out whether the server closed it), XCLIENT + EHLO when the identity (addr, login, helo) differs from the
+// connection's current one, MAIL, one RCPT per recipient, and DATA only when a recipient was
+// accepted. The message is sent with its line ends normalised to CRLF and dot-stuffed
+// (`smtp_data_payload`). When the server closed a connection that sat idle (its first answer to a
+// new transaction is a disconnect or 421), the client reconnects once and starts the transaction
+// over; a failure later in a transaction is reported, never retried (the message might have been
+// queued). An empty `xclient_addr` means the client's real address (the connection's own, sent
+// explicitly so an earlier XCLIENT on the connection does not linger); an empty `xclient_login` means
+// no login (LOGIN=[UNAVAILABLE]). Without XCLIENT on offer, only submissions that need no identity
+// change (empty addr and login) are sent.
+// Ownership: the client owns its connection; movable, not copyable.
+// Thread-safety: none; one thread drives one client.
+// Untrusted input: server replies are bounded (`max_reply_bytes` per reply) and parsed leniently;
+// envelope fields are checked for CR/LF (which would inject commands) and rejected.
+// Failure modes (never exceptions): errc::unavailable when the server cannot be reached, times out,
+// closes the connection, answers out of protocol, or refuses XCLIENT/EHLO; errc::invalid_input for
+// an envelope that cannot be sent (no recipient, CR/LF in a field).
+// Privacy: reply texts can quote addresses; callers must not log them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace pw::drive {
+
+class timed_socket;
+
+struct smtp_submission {
+  std::string xclient_addr;   // the subscriber's client address (IPv4 or IPv6); "" = the real one
+  std::string xclient_login;  // the subscriber's SASL login; "" = none
+  std::string helo;           // the EHLO name the subscriber uses
+  std::string sender;         // envelope sender without brackets; "" = the null sender <>
+  std::vector<std::string> recipients;
+  std::string_view data;  // an RFC 5322 message, LF or CRLF line ends, not dot-stuffed
+};
+
+struct smtp_reply_set {
+  int mail = 0;           // the reply code to MAIL FROM
+  std::vector<int> rcpt;  // the reply code to each RCPT TO, in order (empty when MAIL was refused)
+  // The reply code to the message: the end-of-data reply, or DATA's own reply when it was not 354;
+  // 0 when DATA was not sent because MAIL was refused or no recipient was accepted.
+  int data = 0;
+  std::string final_text;  // the text of the transaction's last reply, lines joined by '\n', codes cut
+};
+
+inline constexpr std::size_t max_reply_bytes = 64 * 1024;
+
+class smtp_client {
+ public:
+  // Connects and reads the greeting; `timeout` bounds each later read, write and connect too.
+  static result<smtp_client> connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+
+  smtp_client(smtp_client&&) noexcept;
+  smtp_client& operator=(smtp_client&&) noexcept;
+  ~smtp_client();  // sends QUIT when connected
+
+  result<smtp_reply_set> send(const smtp_submission& submission);
+
+ private:
+  struct reply {
+    int code = 0;
+    std::string text;
+  };
+  struct identity {
+    std::string addr;
+    std::string login;
+    std::string helo;
+    bool operator==(const identity&) const = default;
+  };
+
+  smtp_client(std::string host, std::uint16_t port, std::chrono::milliseconds timeout);
+  result<void> open();
+  result<smtp_reply_set> transact(const smtp_submission& s, bool& retry_on_fresh_connection);
+  result<void> become(const identity& who);
+  result<reply> command(std::string_view line);
+  result<reply> read_reply();
+  void drop();
+
+  std::string _host;
+  std::uint16_t _port = 0;
+  std::chrono::milliseconds _timeout;
+  std::unique_ptr<timed_socket> _socket;
+  std::string _in;                      // bytes read past the last reply
+  std::vector<std::string> _xclient;    // attribute names the server offers to us; empty = no XCLIENT
+  bool _identity_set = false;           // the session has said EHLO as `_identity`
+  identity _identity;
+};
+
+// The DATA payload for `message`: LF and CRLF line ends become CRLF (a lone CR is kept as data), a
+// line that starts with '.' gets one more, a missing final line end is added, and the terminating
+// ".\r\n" is appended.
+std::string smtp_data_payload(std::string_view message);
+
+// RFC 3461 xtext, as XCLIENT attribute values need: '+', '=' and bytes outside '!'..'~' become +HH.
+std::string xtext(std::string_view value);
+
+}  // namespace pw::drive

@@ -1,0 +1,356 @@
+#include "drive/smtp_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "timed_socket.hpp"
+
+namespace pw::drive {
+namespace {
+
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+bool is_positive(int code) { return code >= 200 && code < 300; }
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+// The attribute names of the EHLO reply's "XCLIENT NAME ADDR ..." line; empty when not offered.
+std::vector<std::string> xclient_attributes(const std::string& ehlo_text) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (start <= ehlo_text.size()) {
+    std::size_t end = ehlo_text.find('\n', start);
+    if (end == std::string::npos) {
+      end = ehlo_text.size();
+    }
+    const std::string line = upper(std::string_view(ehlo_text).substr(start, end - start));
+    if (line.rfind("XCLIENT", 0) == 0 && (line.size() == 7 || line[7] == ' ')) {
+      std::size_t pos = 7;
+      while (pos < line.size()) {
+        const std::size_t word_end = std::min(line.find(' ', pos + 1), line.size());
+        if (word_end > pos + 1) {
+          names.push_back(line.substr(pos + 1, word_end - pos - 1));
+        }
+        pos = word_end;
+      }
+      if (names.empty()) {
+        names.emplace_back();  // offered without a list: nothing we can rely on, but offered
+      }
+    }
+    start = end + 1;
+  }
+  return names;
+}
+
+bool offers(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+std::string smtp_data_payload(std::string_view message) {
+  std::string out;
+  out.reserve(message.size() + message.size() / 32 + 5);
+  bool line_start = true;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    const char c = message[i];
+    if (line_start && c == '.') {
+      out += '.';
+    }
+    if (c == '\n') {
+      out += "\r\n";
+      line_start = true;
+      continue;
+    }
+    if (c == '\r' && i + 1 < message.size() && message[i + 1] == '\n') {
+      out += "\r\n";
+      ++i;
+      line_start = true;
+      continue;
+    }
+    out += c;
+    line_start = false;
+  }
+  if (!line_start) {
+    out += "\r\n";
+  }
+  out += ".\r\n";
+  return out;
+}
+
+std::string xtext(std::string_view value) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < '!' || c > '~' || c == '+' || c == '=') {
+      out += '+';
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+smtp_client::smtp_client(std::string host, std::uint16_t port, std::chrono::milliseconds timeout)
+    : _host(std::move(host)), _port(port), _timeout(timeout), _socket(std::make_unique<timed_socket>(timeout)) {}
+
+smtp_client::smtp_client(smtp_client&&) noexcept = default;
+smtp_client& smtp_client::operator=(smtp_client&&) noexcept = default;
+
+smtp_client::~smtp_client() {
+  if (_socket && _socket->is_open()) {
+    // A polite end; its outcome changes nothing, and the timeout bounds it.
+    if (!_socket->write("QUIT\r\n")) {
+      (void)read_reply();
+    }
+  }
+}
+
+result<smtp_client> smtp_client::connect(const std::string& host, std::uint16_t port,
+                                         std::chrono::milliseconds timeout) {
+  smtp_client client(host, port, timeout);
+  if (auto opened = client.open(); !opened) {
+    return opened.error();
+  }
+  return client;
+}
+
+void smtp_client::drop() {
+  _socket->close();
+  _in.clear();
+  _xclient.clear();
+  _identity_set = false;
+}
+
+result<void> smtp_client::open() {
+  drop();
+  if (auto c = _socket->connect(_host, _port); !c) {
+    return c.error();
+  }
+  auto greeting = read_reply();
+  if (!greeting) {
+    return greeting.error();
+  }
+  if (greeting->code != 220) {
+    drop();
+    return make_error(errc::unavailable, "SMTP server greeted with " + std::to_string(greeting->code));
+  }
+  // A first EHLO only to learn what the server offers us (XCLIENT); the identity comes with `become`.
+  auto ehlo = command("EHLO localhost");
+  if (!ehlo) {
+    return ehlo.error();
+  }
+  if (!is_positive(ehlo->code)) {
+    drop();
+    return make_error(errc::unavailable, "SMTP server refused EHLO with " + std::to_string(ehlo->code));
+  }
+  _xclient = xclient_attributes(ehlo->text);
+  return {};
+}
+
+result<smtp_client::reply> smtp_client::read_reply() {
+  reply r;
+  std::size_t total = 0;
+  for (;;) {
+    if (auto ec = _socket->read_until(_in, "\r\n", max_reply_bytes); ec) {
+      drop();
+      return make_error(errc::unavailable, "SMTP server did not answer: " + ec.message());
+    }
+    const std::size_t end = _in.find("\r\n");
+    const std::string line = _in.substr(0, end);
+    _in.erase(0, end + 2);
+    total += line.size();
+    const bool digits = line.size() >= 3 && std::all_of(line.begin(), line.begin() + 3, [](unsigned char c) {
+                          return std::isdigit(c) != 0;
+                        });
+    if (!digits || (line.size() > 3 && line[3] != ' ' && line[3] != '-') || total > max_reply_bytes) {
+      drop();
+      return make_error(errc::unavailable, "SMTP server answered out of protocol");
+    }
+    const int code = std::stoi(line.substr(0, 3));
+    if (r.code != 0 && code != r.code) {
+      drop();
+      return make_error(errc::unavailable, "SMTP server changed the code inside a multi-line reply");
+    }
+    r.code = code;
+    if (!r.text.empty()) {
+      r.text += '\n';
+    }
+    r.text += line.size() > 4 ? line.substr(4) : std::string();
+    if (line.size() == 3 || line[3] == ' ') {
+      break;
+    }
+  }
+  if (r.code == 421) {
+    drop();  // the server closes the connection after 421
+  }
+  return r;
+}
+
+result<smtp_client::reply> smtp_client::command(std::string_view line) {
+  std::string out(line);
+  out += "\r\n";
+  if (auto ec = _socket->write(out); ec) {
+    drop();
+    return make_error(errc::unavailable, "cannot write to the SMTP server: " + ec.message());
+  }
+  return read_reply();
+}
+
+result<void> smtp_client::become(const identity& who) {
+  if (_identity_set && who == _identity) {
+    return {};
+  }
+  const bool needs_xclient = !who.addr.empty() || !who.login.empty();
+  if (_identity_set && _xclient.empty()) {
+    // The session's new identity may not be allowed XCLIENT any more; a new connection is.
+    if (auto o = open(); !o) {
+      return o;
+    }
+  }
+  if (_xclient.empty()) {
+    if (needs_xclient) {
+      return make_error(errc::unavailable,
+                        "the SMTP server does not offer XCLIENT to this client (Postfix: smtpd_authorized_xclient_hosts)");
+    }
+  } else {
+    if (!offers(_xclient, "ADDR") || (!who.login.empty() && !offers(_xclient, "LOGIN"))) {
+      return make_error(errc::unavailable, "the SMTP server's XCLIENT does not take ADDR and LOGIN");
+    }
+    std::string addr = who.addr.empty() ? _socket->local_address() : who.addr;
+    if (addr.find(':') != std::string::npos && upper(addr).rfind("IPV6:", 0) != 0) {
+      addr = "IPV6:" + addr;
+    }
+    std::string line = "XCLIENT ADDR=" + xtext(addr);
+    if (offers(_xclient, "NAME")) {
+      line += " NAME=[UNAVAILABLE]";  // no reverse name: the one of the real connection must not linger
+    }
+    if (offers(_xclient, "LOGIN")) {
+      line += " LOGIN=" + (who.login.empty() ? std::string("[UNAVAILABLE]") : xtext(who.login));
+    }
+    if (offers(_xclient, "HELO")) {
+      line += " HELO=" + xtext(who.helo);
+    }
+    auto r = command(line);
+    if (!r) {
+      return r.error();
+    }
+    if (r->code != 220) {
+      drop();
+      return make_error(errc::unavailable, "the SMTP server refused XCLIENT with " + std::to_string(r->code));
+    }
+  }
+  auto ehlo = command("EHLO " + who.helo);
+  if (!ehlo) {
+    return ehlo.error();
+  }
+  if (!is_positive(ehlo->code)) {
+    drop();
+    return make_error(errc::unavailable, "the SMTP server refused EHLO with " + std::to_string(ehlo->code));
+  }
+  _xclient = xclient_attributes(ehlo->text);
+  _identity = who;
+  _identity_set = true;
+  return {};
+}
+
+result<smtp_reply_set> smtp_client::transact(const smtp_submission& s, bool& retry_on_fresh_connection) {
+  retry_on_fresh_connection = false;
+  if (_socket->is_open()) {
+    // RSET also probes a connection that sat idle: the server may have ended it.
+    auto rset = command("RSET");
+    if (!rset || rset->code == 421) {
+      // The server ended the idle connection (timeout, restart): nothing of this message was sent.
+      retry_on_fresh_connection = true;
+      drop();
+      return make_error(errc::unavailable, "the SMTP server closed the connection");
+    }
+    if (!is_positive(rset->code)) {
+      drop();
+      return make_error(errc::unavailable, "the SMTP server refused RSET with " + std::to_string(rset->code));
+    }
+  } else {
+    if (auto o = open(); !o) {
+      return o.error();
+    }
+  }
+  if (auto b = become(identity{s.xclient_addr, s.xclient_login, s.helo}); !b) {
+    return b.error();
+  }
+  smtp_reply_set out;
+  auto mail = command("MAIL FROM:<" + s.sender + ">");
+  if (!mail) {
+    return mail.error();
+  }
+  out.mail = mail->code;
+  out.final_text = mail->text;
+  if (!is_positive(mail->code)) {
+    return out;
+  }
+  bool accepted = false;
+  for (const auto& rcpt : s.recipients) {
+    auto r = command("RCPT TO:<" + rcpt + ">");
+    if (!r) {
+      return r.error();
+    }
+    out.rcpt.push_back(r->code);
+    out.final_text = r->text;
+    accepted = accepted || is_positive(r->code);
+    if (r->code == 421) {
+      return out;
+    }
+  }
+  if (!accepted) {
+    return out;
+  }
+  auto data = command("DATA");
+  if (!data) {
+    return data.error();
+  }
+  out.data = data->code;
+  out.final_text = data->text;
+  if (data->code != 354) {
+    return out;
+  }
+  if (auto ec = _socket->write(smtp_data_payload(s.data)); ec) {
+    drop();
+    return make_error(errc::unavailable, "cannot write the message to the SMTP server: " + ec.message());
+  }
+  auto done = read_reply();
+  if (!done) {
+    return done.error();
+  }
+  out.data = done->code;
+  out.final_text = done->text;
+  return out;
+}
+
+result<smtp_reply_set> smtp_client::send(const smtp_submission& s) {
+  if (s.recipients.empty()) {
+    return make_error(errc::invalid_input, "a submission needs at least one recipient");
+  }
+  bool bad = has_line_break(s.xclient_addr) || has_line_break(s.xclient_login) || has_line_break(s.sender) ||
+             s.helo.empty() || has_line_break(s.helo) || s.helo.find(' ') != std::string::npos;
+  for (const auto& r : s.recipients) {
+    bad = bad || r.empty() || has_line_break(r);
+  }
+  if (bad) {
+    return make_error(errc::invalid_input, "an envelope field is empty or contains a line break or space");
+  }
+  bool retry = false;
+  auto r = transact(s, retry);
+  if (!r && retry) {
+    r = transact(s, retry);
+  }
+  return r;
+}
+
+}  // namespace pw::drive
