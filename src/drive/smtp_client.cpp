@@ -100,7 +100,7 @@ std::string xtext(std::string_view value) {
 }
 
 smtp_client::smtp_client(std::string host, std::uint16_t port, std::chrono::milliseconds timeout)
-    : _host(std::move(host)), _port(port), _timeout(timeout), _socket(std::make_unique<timed_socket>(timeout)) {}
+    : _host(std::move(host)), _port(port), _socket(std::make_unique<timed_socket>(timeout)) {}
 
 smtp_client::smtp_client(smtp_client&&) noexcept = default;
 smtp_client& smtp_client::operator=(smtp_client&&) noexcept = default;
@@ -127,7 +127,7 @@ void smtp_client::drop() {
   _socket->close();
   _in.clear();
   _xclient.clear();
-  _identity_set = false;
+  _session_started = false;
 }
 
 result<void> smtp_client::open() {
@@ -143,7 +143,7 @@ result<void> smtp_client::open() {
     drop();
     return make_error(errc::unavailable, "SMTP server greeted with " + std::to_string(greeting->code));
   }
-  // A first EHLO only to learn what the server offers us (XCLIENT); the identity comes with `become`.
+  // A first EHLO only to learn what the server offers us (XCLIENT); the identity comes with `start_session`.
   auto ehlo = command("EHLO localhost");
   if (!ehlo) {
     return ehlo.error();
@@ -205,13 +205,11 @@ result<smtp_client::reply> smtp_client::command(std::string_view line) {
   return read_reply();
 }
 
-result<void> smtp_client::become(const identity& who) {
-  if (_identity_set && who == _identity) {
-    return {};
-  }
-  const bool needs_xclient = !who.addr.empty() || !who.login.empty();
-  if (_identity_set && _xclient.empty()) {
-    // The session's new identity may not be allowed XCLIENT any more; a new connection is.
+result<void> smtp_client::start_session(const smtp_submission& s) {
+  const bool needs_xclient = !s.xclient_addr.empty() || !s.xclient_login.empty();
+  if (_session_started && _xclient.empty()) {
+    // Without XCLIENT (not offered, or no longer offered to the previous identity) a session of its
+    // own needs a new connection.
     if (auto o = open(); !o) {
       return o;
     }
@@ -222,10 +220,10 @@ result<void> smtp_client::become(const identity& who) {
                         "the SMTP server does not offer XCLIENT to this client (Postfix: smtpd_authorized_xclient_hosts)");
     }
   } else {
-    if (!offers(_xclient, "ADDR") || (!who.login.empty() && !offers(_xclient, "LOGIN"))) {
+    if (!offers(_xclient, "ADDR") || (!s.xclient_login.empty() && !offers(_xclient, "LOGIN"))) {
       return make_error(errc::unavailable, "the SMTP server's XCLIENT does not take ADDR and LOGIN");
     }
-    std::string addr = who.addr.empty() ? _socket->local_address() : who.addr;
+    std::string addr = s.xclient_addr.empty() ? _socket->local_address() : s.xclient_addr;
     if (addr.find(':') != std::string::npos && upper(addr).rfind("IPV6:", 0) != 0) {
       addr = "IPV6:" + addr;
     }
@@ -234,10 +232,10 @@ result<void> smtp_client::become(const identity& who) {
       line += " NAME=[UNAVAILABLE]";  // no reverse name: the one of the real connection must not linger
     }
     if (offers(_xclient, "LOGIN")) {
-      line += " LOGIN=" + (who.login.empty() ? std::string("[UNAVAILABLE]") : xtext(who.login));
+      line += " LOGIN=" + (s.xclient_login.empty() ? std::string("[UNAVAILABLE]") : xtext(s.xclient_login));
     }
     if (offers(_xclient, "HELO")) {
-      line += " HELO=" + xtext(who.helo);
+      line += " HELO=" + xtext(s.helo);
     }
     auto r = command(line);
     if (!r) {
@@ -248,7 +246,7 @@ result<void> smtp_client::become(const identity& who) {
       return make_error(errc::unavailable, "the SMTP server refused XCLIENT with " + std::to_string(r->code));
     }
   }
-  auto ehlo = command("EHLO " + who.helo);
+  auto ehlo = command("EHLO " + s.helo);
   if (!ehlo) {
     return ehlo.error();
   }
@@ -257,32 +255,32 @@ result<void> smtp_client::become(const identity& who) {
     return make_error(errc::unavailable, "the SMTP server refused EHLO with " + std::to_string(ehlo->code));
   }
   _xclient = xclient_attributes(ehlo->text);
-  _identity = who;
-  _identity_set = true;
+  _session_started = true;
   return {};
 }
 
-result<smtp_reply_set> smtp_client::transact(const smtp_submission& s, bool& retry_on_fresh_connection) {
-  retry_on_fresh_connection = false;
-  if (_socket->is_open()) {
-    // RSET also probes a connection that sat idle: the server may have ended it.
-    auto rset = command("RSET");
-    if (!rset || rset->code == 421) {
-      // The server ended the idle connection (timeout, restart): nothing of this message was sent.
-      retry_on_fresh_connection = true;
-      drop();
-      return make_error(errc::unavailable, "the SMTP server closed the connection");
-    }
-    if (!is_positive(rset->code)) {
-      drop();
-      return make_error(errc::unavailable, "the SMTP server refused RSET with " + std::to_string(rset->code));
-    }
-  } else {
-    if (auto o = open(); !o) {
-      return o.error();
-    }
+result<void> smtp_client::ready() {
+  if (!_socket->is_open()) {
+    return open();
   }
-  if (auto b = become(identity{s.xclient_addr, s.xclient_login, s.helo}); !b) {
+  // RSET ends the previous transaction and probes a connection that sat idle: when the server ended
+  // it (a write or read error, or 421), nothing of the next message was sent, so a new one is safe.
+  auto rset = command("RSET");
+  if (!rset || rset->code == 421) {
+    return open();
+  }
+  if (!is_positive(rset->code)) {
+    drop();
+    return make_error(errc::unavailable, "the SMTP server refused RSET with " + std::to_string(rset->code));
+  }
+  return {};
+}
+
+result<smtp_reply_set> smtp_client::transact(const smtp_submission& s) {
+  if (auto r = ready(); !r) {
+    return r.error();
+  }
+  if (auto b = start_session(s); !b) {
     return b.error();
   }
   smtp_reply_set out;
@@ -345,12 +343,7 @@ result<smtp_reply_set> smtp_client::send(const smtp_submission& s) {
   if (bad) {
     return make_error(errc::invalid_input, "an envelope field is empty or contains a line break or space");
   }
-  bool retry = false;
-  auto r = transact(s, retry);
-  if (!r && retry) {
-    r = transact(s, retry);
-  }
-  return r;
+  return transact(s);
 }
 
 }  // namespace pw::drive

@@ -3,7 +3,7 @@
 # API clock (server.clock = "api"), as the simulator's --through-postfix mode uses them:
 #   A. milter + policy: the daemon's clock is set to 2026-01-05T10:00:00Z; one client sends a message
 #      as XCLIENT ADDR=10.1.2.3, then (RSET, new XCLIENT on the same connection) one as LOGIN=alice,
-#      then one more as alice (same identity: RSET only). Postfix logs the XCLIENT identities; the
+#      then one more as alice (RSET and XCLIENT again). Postfix logs the XCLIENT identities; the
 #      daemon knows "ip:10.1.2.3" and "alice", last seen and decided at the clock value (the milter
 #      saw {client_addr} and {auth_authen}); the sink received all three.
 #   B. policy only (Postfix restarted without the milter): a message as LOGIN=bob and one as
