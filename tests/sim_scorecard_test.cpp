@@ -200,7 +200,7 @@ TEST(SimScorecard, TextDetectionShareNeverRoundsUpToTheBar) {
   s.compromised = true;
   s.actors = 10000;
   s.detected = 9949;  // 99.49 %: printed as 99.4, and the bar is missed
-  card.scenarios = {s};
+  card.scenarios.push_back(std::move(s));  // (an initializer list copy trips GCC 12's -Wmaybe-uninitialized)
   pw::sim::summarise(card);
   const std::string text = pw::sim::render_text(card);
   EXPECT_NE(text.find("detection 99.4 %"), std::string::npos) << text;

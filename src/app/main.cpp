@@ -23,6 +23,7 @@
 
 #include "classify/classifier.hpp"
 #include "campaigns_eval.hpp"
+#include "simulate.hpp"
 #include "classify/trainer.hpp"
 #include "config/config.hpp"
 #include "message_files.hpp"
@@ -486,6 +487,13 @@ int main(int argc, char** argv) {
   pw::app::add_campaigns_eval_options(*campaigns_eval, campaigns_eval_options);
   campaigns_eval->footer(exit_codes_help);
 
+  // simulate
+  auto* simulate = app.add_subcommand(
+      "simulate", "Simulate an ISP's subscribers (people, bots, hijacked accounts...) and score detection (issue 5)");
+  pw::app::simulate_options simulate_options;
+  pw::app::add_simulate_options(*simulate, simulate_options);
+  simulate->footer(exit_codes_help);
+
   // serve
   auto* serve = app.add_subcommand("serve", "Run the relay service: Postfix milter + policy delegation + HTTP API");
   std::string config_path = "/etc/portwarden/portwarden.toml";
@@ -534,6 +542,9 @@ int main(int argc, char** argv) {
   }
   if (campaigns_eval->parsed()) {
     return pw::app::run_campaigns_eval(campaigns_eval_options);
+  }
+  if (simulate->parsed()) {
+    return pw::app::run_simulate(simulate_options);
   }
   if (serve->parsed()) {
     return pw::server::serve(config_path);

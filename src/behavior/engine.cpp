@@ -288,6 +288,16 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
     suspicion = std::max(suspicion, 1.25 * p.watch_at * p.campaign_weight * camp.share * camp.weight * camp.blind);
     suspicion = std::min(suspicion, (p.watch_at + p.throttle_at) / 2);
   }
+  // Takeover: spammy mail to strangers from a client that keeps changing (see the contract).
+  {
+    const auto& h = c.win[hour];
+    const double hour_spam = h[m_spam_n] >= 0.5f ? h[m_spam_sum] / h[m_spam_n] : 0.0;
+    const double q = std::clamp((hour_spam - 0.8) / 0.1, 0.0, 1.0);
+    const double changes = c.churn[0][c_helo];
+    if (q > 0 && e.rcpt_novelty >= 0.8f && changes > 1) {
+      suspicion = std::max(suspicion, p.hold_at * p.takeover_weight * q * std::min(1.0, changes - 1.0));
+    }
+  }
   // An active cross-subscriber campaign with spammy content is the one low-rate pattern that earns
   // throttle and hold without a volume excess: a low-and-slow bot sharing its template. The 1.25
   // puts hold at 80 % of full strength (mostly campaign mail, mean probability ≥ 0.9, 3 messages).
@@ -436,7 +446,7 @@ void explain(reason_list out, const subscriber_state& st, const counters& c, con
   if (c.churn[0][c_sender] >= 3) {
     out.add({reason_code::sender_churn, window::one_hour, c.churn[0][c_sender]});
   }
-  if (c.churn[0][c_helo] >= 3) {
+  if (c.churn[0][c_helo] >= 2) {  // 2: the takeover rule holds from the second change
     out.add({reason_code::helo_churn, window::one_hour, c.churn[0][c_helo]});
   }
 }

@@ -89,7 +89,7 @@ std::string describe(const reason& r) {
     case reason_code::sender_churn:
       return count(r.a) + " envelope-sender changes in " + w;
     case reason_code::helo_churn:
-      return count(r.a) + " HELO name changes in " + w;
+      return count(r.a) + " changes of client (HELO name or address) in " + w;
     case reason_code::over_throttle_rate:
       return "throttled: " + count(r.a) + " messages in the last hour, allowed " + count(r.b) + "/h";
     case reason_code::deferred_attempts:
@@ -162,7 +162,8 @@ result<void> validate(const engine_settings& s) {
         return bad(where + "floors must be > 0 and burst factors >= 0");
       }
     }
-    if (!(p.novelty_weight >= 0 && p.content_weight >= 0 && p.churn_weight >= 0 && p.campaign_weight >= 0)) {
+    if (!(p.novelty_weight >= 0 && p.content_weight >= 0 && p.churn_weight >= 0 && p.campaign_weight >= 0 &&
+          p.takeover_weight >= 0)) {
       return bad(where + "weights must be >= 0");
     }
     if (!(p.throttle_messages_per_hour >= 0)) {

@@ -701,7 +701,12 @@ const registry<behavior::plan_settings>& plan_registry() {
             "spam probability it can hold a low-rate bot, without one it tags at most; 0 turns it off."),
         make_option<P>(
             "churn_weight", weight, [](auto& p) -> auto& { return p.churn_weight; },
-            "Suspicion added per doubling of envelope-sender or HELO changes per hour beyond 2."),
+            "Suspicion added per doubling of envelope-sender or client (HELO name or address) changes per hour "
+            "beyond 2."),
+        make_option<P>(
+            "takeover_weight", weight, [](auto& p) -> auto& { return p.takeover_weight; },
+            "Stolen-credential pattern: spammy mail (mean probability >= 0.9) mostly to new recipients from a "
+            "client that changed twice in the hour reaches hold at 1; 0 turns it off."),
         make_option<P>(
             "throttle_messages_per_hour", per_day, [](auto& p) -> auto& { return p.throttle_messages_per_hour; },
             "While throttled, messages per hour accepted before further ones are deferred."),
@@ -1319,6 +1324,17 @@ std::string to_toml(const settings& s) {
     }
   }
   return out;
+}
+
+std::string read_deployment_secret(const privacy_settings& p) {
+  static constexpr std::string_view built_in_secret = "portwarden-default-recipient-hash-key-set-privacy.secret_file";
+  if (p.secret_file.empty()) {
+    return std::string(built_in_secret);
+  }
+  std::ifstream in(p.secret_file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 }  // namespace pw::config

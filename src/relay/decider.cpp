@@ -22,6 +22,30 @@ decider::decider(behavior::engine& engine, const behavior::recipient_hasher& has
 
 outcome decider::end_of_message(const identity::directory& dir, const envelope& env, std::string_view raw_message,
                                 const content_checks& checks, std::int64_t now_ms) const {
+  return decide(dir, env, assess(raw_message, env.recipients, checks), checks.campaigns, now_ms);
+}
+
+content_verdict decider::assess(std::string_view raw_message, std::span<const std::string> recipients,
+                                const content_checks& checks) {
+  content_verdict out;
+  const bool fingerprinting = checks.fingerprints != nullptr && checks.campaigns != nullptr;
+  if (raw_message.empty() || (checks.scorer == nullptr && !fingerprinting)) {
+    return out;
+  }
+  const mime::message parsed = mime::parse(raw_message, checks.limits);
+  if (checks.scorer != nullptr) {
+    out.spam_probability = checks.scorer->score(parsed).probability;
+  }
+  if (fingerprinting) {
+    const std::size_t n = std::min(recipients.size(), max_recipients_hashed);
+    std::vector<std::string_view> rcpts(recipients.begin(), recipients.begin() + static_cast<std::ptrdiff_t>(n));
+    out.signature = checks.fingerprints->compute(parsed, rcpts);
+  }
+  return out;
+}
+
+outcome decider::decide(const identity::directory& dir, const envelope& env, const content_verdict& content,
+                        campaign::tracker* campaigns, std::int64_t now_ms) const {
   identity::resolution who = identity::resolve(dir, env.sasl_login, env.client_addr, {});
   std::vector<std::uint64_t> recipients;
   std::vector<std::uint64_t> domains;
@@ -32,35 +56,28 @@ outcome decider::end_of_message(const identity::directory& dir, const envelope& 
     recipients.push_back(_hasher.recipient(env.recipients[i]));
     domains.push_back(_hasher.domain(env.recipients[i]));
   }
-  std::optional<double> probability;
   campaign::membership campaign;
-  const bool fingerprinting = checks.fingerprints != nullptr && checks.campaigns != nullptr;
-  if (!raw_message.empty() && (checks.scorer != nullptr || fingerprinting)) {
-    const mime::message parsed = mime::parse(raw_message, checks.limits);
-    if (checks.scorer != nullptr) {
-      probability = checks.scorer->score(parsed).probability;
-    }
-    if (fingerprinting) {
-      std::vector<std::string_view> rcpts(env.recipients.begin(), env.recipients.begin() + static_cast<std::ptrdiff_t>(n));
-      const fingerprint::signature sig = checks.fingerprints->compute(parsed, rcpts);
-      campaign = checks.campaigns->observe(sig, who.who.id, now_ms);
-    }
+  if (campaigns != nullptr && content.signature) {
+    campaign = campaigns->observe(*content.signature, who.who.id, now_ms);
   }
   behavior::message_event ev;
   ev.subscriber = who.who.id;
   ev.plan = who.who.plan;
   ev.now_ms = now_ms;
-  ev.helo_hash = _hasher.helo(env.helo);
+  // The client's identity is its HELO name *and* address: a login used from a new address on
+  // every message (stolen credentials) changes it as surely as a bot's random HELO does, while a
+  // subscriber's own machine keeps both.
+  ev.helo_hash = _hasher.helo(env.helo + '\n' + env.client_addr);
   ev.sender_hash = _hasher.sender(env.sender);
   ev.recipient_hashes = recipients;
   ev.recipient_domain_hashes = domains;
-  ev.spam_probability = probability;
+  ev.spam_probability = content.spam_probability;
   ev.size_bytes = env.size_bytes;
   if (!campaign.id.empty()) {
     ev.campaign = behavior::campaign_evidence{campaign.distinct_subscribers, campaign.active};
   }
   behavior::decision d = _engine.on_message(ev);
-  return finish(std::move(who), d, probability, std::move(campaign));
+  return finish(std::move(who), d, content.spam_probability, std::move(campaign));
 }
 
 outcome decider::at_recipient(const identity::directory& dir, std::string_view sasl_login, std::string_view client_addr,

@@ -330,7 +330,7 @@ int serve(const std::string& config_path) {
     return 3;
   }
   const bool content_blind = !(*rt)->model;
-  auto fingerprints = fingerprint::fingerprinter::create(read_secret(s.privacy.secret_file), s.campaigns.fingerprint);
+  auto fingerprints = fingerprint::fingerprinter::create(config::read_deployment_secret(s.privacy), s.campaigns.fingerprint);
   if (!fingerprints) {
     telemetry::log(severity::error, "fingerprinter_failed", {{"error", fingerprints.error().message}});
     return 3;

@@ -13,26 +13,12 @@ namespace {
 
 using telemetry::severity;
 
-// Used when no secret file is configured (the config loader warns about it): recipient hashes are
-// then only as private as this public constant, which is why production configs set a secret file.
-constexpr std::string_view built_in_secret = "portwarden-default-recipient-hash-key-set-privacy.secret_file";
-
 std::int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 }  // namespace
-
-std::string read_secret(const std::string& path) {
-  if (path.empty()) {
-    return std::string(built_in_secret);
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();  // the config loader already checked it exists and is long enough
-}
 
 result<std::shared_ptr<const runtime>> build_runtime(config::settings s) {
   auto rt = std::make_shared<runtime>();
@@ -127,11 +113,11 @@ service::service(boost::asio::io_context& loop, std::shared_ptr<const runtime> i
       _runtime(std::move(initial)),
       _config_path(std::move(config_path)),
       _engine(_runtime->settings.engine),
-      _hasher(read_secret(_runtime->settings.privacy.secret_file)),
+      _hasher(config::read_deployment_secret(_runtime->settings.privacy)),
       _decider(_engine, _hasher),
       _fingerprints(std::move(fingerprints)),
       _tracker(_runtime->settings.campaigns.tracker, _fingerprints.opts().bins,
-               read_secret(_runtime->settings.privacy.secret_file)),
+               config::read_deployment_secret(_runtime->settings.privacy)),
       _store(std::move(store)),
       _metrics(_registry),
       _clock(_runtime->settings.server.clock),

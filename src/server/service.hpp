@@ -40,9 +40,6 @@ struct runtime {
 // Builds a runtime from loaded settings: reads the subscriber table and the model.
 result<std::shared_ptr<const runtime>> build_runtime(config::settings s);
 
-// The per-deployment key of every one-way hash (recipients, fingerprints, campaign ids).
-std::string read_secret(const std::string& secret_file);
-
 struct service_metrics {
   explicit service_metrics(telemetry::registry& r);
   telemetry::counter& messages;

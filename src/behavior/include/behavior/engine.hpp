@@ -49,6 +49,14 @@
 //   · with a volume excess: share × (blind + (1 − blind) × q) joins the amplifier like novelty, so
 //     campaign mail with a low spam probability amplifies nothing.
 //   The campaign id never reaches the engine (the caller appends it to the reasons).
+// - Takeover (stolen credentials, a bot rotating HELO names): the HELO hash the caller passes
+//   covers the client's HELO name and address (relay::decider), so a change means the mail came
+//   from another client. When the last hour's mail is spammy (mean probability ≥ 0.9 → q = 1, from
+//   0.8 → 0) and mostly to new recipients (share ≥ 0.8 in the worst window), client changes in the
+//   hour beyond one earn suspicion ≥ hold_at × takeover_weight × q × min(1, changes − 1), not
+//   capped by the no-volume rule: the second client change of such mail holds. A subscriber's own
+//   devices (home machine, phone on changing addresses) change the client too, but their mail is
+//   not spam to strangers; measured with `portwarden simulate` (population with roaming logins).
 // - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
 //   let through): when `on_recipient` answers defer, a recipient not in the filter counts as an
 //   attempted message with one new recipient (and a new domain when the domain is new) — except in
@@ -243,6 +251,7 @@ struct plan_settings {
   double novelty_weight = 1.0;   // share of new recipients (and, at 0.6×, of new domains)
   double content_weight = 1.2;   // mean spam probability above 0.5, scaled to 0..1
   double churn_weight = 0.25;    // per log2 of sender or HELO changes per hour beyond 2
+  double takeover_weight = 1.0;  // client changes + spammy mail to new recipients (see the contract); 0 disables
   double campaign_weight = 1.0;  // active-campaign evidence (see the contract above); 0 disables it
   // While throttled: messages per hour accepted before deferring.
   double throttle_messages_per_hour = 30;

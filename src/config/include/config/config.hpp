@@ -149,4 +149,11 @@ std::string_view fallback_action_name(fallback_action a) noexcept;
 std::string_view log_level_name(log_level l) noexcept;
 std::string_view clock_source_name(clock_source c) noexcept;
 
+// The deployment secret that keys recipient hashes, fingerprints and campaign ids: the contents of
+// `privacy.secret_file`, or a fixed built-in key when none is configured (the loader warns; hashes
+// are then only as private as that public constant). Shared by the daemon and the simulator, so a
+// simulated run keys its hashes exactly as the daemon it is compared with. The loader has already
+// checked the file exists and is long enough; an unreadable file reads as empty.
+std::string read_deployment_secret(const privacy_settings& p);
+
 }  // namespace pw::config

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,14 @@ struct content_checks {
 // The header every relayed message gets (Postfix adds it at end of message).
 inline constexpr std::string_view tag_header = "X-Portwarden";
 
+// What the content checks found in one message: the classifier's probability and the one-way
+// fingerprint, each absent when its check is off or there was no content. A simulator computes
+// these once per message text and replays them (`decide`), so it takes the daemon's decision path.
+struct content_verdict {
+  std::optional<double> spam_probability;
+  std::optional<fingerprint::signature> signature;
+};
+
 struct outcome {
   identity::resolution who;
   behavior::decision decision;
@@ -78,6 +87,14 @@ class decider {
   // as received (possibly cut at the scan limit); empty means no content checks.
   outcome end_of_message(const identity::directory& dir, const envelope& env, std::string_view raw_message,
                          const content_checks& checks, std::int64_t now_ms) const;
+
+  // The two halves of `end_of_message`: parse once and run the content checks (no state touched,
+  // `recipients` are for removing personalisation from the fingerprint) ...
+  static content_verdict assess(std::string_view raw_message, std::span<const std::string> recipients,
+                                const content_checks& checks);
+  // ... then record the message in the campaign tracker (when given) and the engine, and decide.
+  outcome decide(const identity::directory& dir, const envelope& env, const content_verdict& content,
+                 campaign::tracker* campaigns, std::int64_t now_ms) const;
 
   // At RCPT (policy service, milter RCPT stage), once per recipient: the cheap gate from the
   // subscriber's current level. When it defers, the attempt is recorded as evidence (a recipient

@@ -1,0 +1,178 @@
+// sim/simulator.hpp — an ISP's outbound mail in simulated time, through Portwarden's own decision path.
+//
+// Purpose: `portwarden simulate`. From a scenario (sim/scenario.hpp), builds a population of
+// subscribers (residential and small-business; some submit with a SASL login) and the actors mixed
+// in (bots, hijacked accounts, newsletters, list servers, printers...), generates every message
+// they try to send in time order, and submits each to a `relay_port`: in process the very decider,
+// engine and campaign tracker `portwarden serve` uses (`in_process_relay`), or — from the app —
+// real SMTP into a private Postfix with `portwarden serve` as milter + policy. It then scores what
+// happened (sim/scorecard.hpp).
+//
+// How a submission is judged (the same for both ports, as Postfix applies the daemon's answers):
+// each recipient is checked at RCPT (policy service: accept, 4xx defer, or HOLD for the whole
+// message); when at least one recipient was accepted, the message is decided at end of message
+// (milter: accept/tag, 451 tempfail for the whole message, or quarantine = hold). People's clients
+// retry deferred recipients on the population's retry schedule; bots never retry.
+//
+// Deliberate simplifications (stated because they shape the numbers):
+// - Content is precomputed: every message text a run can send (corpus ham for people, mutated
+//   variants of corpus spam templates for bots, personalised copies for newsletters) is parsed,
+//   scored and fingerprinted once (`content_library`); an event replays that verdict, so a day of a
+//   million subscribers takes minutes. The daemon computes the same verdict from the same bytes.
+// - While a subscriber is held (from its first hold until the customer's clean-up releases it or
+//   the engine's hold timeout ends it), its further messages go straight to the hold queue without
+//   being replayed through the engine and tracker. The daemon would record them, which only makes
+//   a hold stronger and would add campaign evidence: detection figures are therefore not flattered.
+// - A subscriber hosts at most one compromise per run; its own ordinary mail keeps flowing and is
+//   counted as the owner's (delayed while held), not as a legitimate subscriber's.
+// Determinism: everything is drawn from per-actor generators seeded by (seed, actor), so a run is
+// a function of (scenario, subscribers, duration, seed, content library, engine settings) alone.
+// Ownership: the simulator borrows the library and the port. Thread-safety: one run per simulator;
+// a run is single-threaded. Privacy: addresses are synthetic (RFC 2606 names); the scorecard holds
+// counts only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "behavior/engine.hpp"
+#include "campaign/tracker.hpp"
+#include "common/result.hpp"
+#include "identity/directory.hpp"
+#include "relay/decider.hpp"
+#include "sim/scenario.hpp"
+#include "sim/scorecard.hpp"
+
+namespace pw::sim {
+
+// One message text and what the content checks say about it.
+struct content_item {
+  std::string raw;  // kept only when the library is built for a Postfix run (else empty)
+  relay::content_verdict verdict;
+  std::string personalised_to;  // the recipient the text was personalised for (empty: none)
+};
+
+struct content_library {
+  std::vector<content_item> ham;                         // people's mail
+  std::vector<std::vector<content_item>> campaigns;      // one pool of variants per spam campaign
+  std::vector<std::vector<content_item>> newsletters;    // one pool of personalised copies per newsletter
+};
+
+struct library_options {
+  std::size_t variants_per_campaign = 200;
+  std::size_t campaigns = 40;           // spam campaigns built (templates reused when the corpus has fewer)
+  std::size_t newsletters = 4;
+  std::size_t copies_per_newsletter = 200;
+  bool keep_raw = false;                // true for --through-postfix
+  std::uint64_t seed = 1;
+};
+
+// Runs the content checks on one text (the app passes relay::decider::assess with its classifier
+// and fingerprinter).
+using content_assessor = std::function<relay::content_verdict(std::string_view raw, std::span<const std::string> recipients)>;
+
+// Builds the library from corpus texts: ham is assessed as is; spam texts are campaign templates
+// mutated with every campaign mutation (sim/campaign_mutator.hpp); newsletter copies are ham texts
+// with recipient personalisation only. errc::invalid_input when there is no ham or no spam.
+result<content_library> build_library(std::span<const std::string> ham, std::span<const std::string> spam,
+                                      const library_options& opts, const content_assessor& assess);
+
+// One message as a subscriber's client submits it.
+struct submission {
+  std::int64_t now_ms = 0;
+  std::string_view client_addr;  // the subscriber's (or an attacker's) address
+  std::string_view login;        // SASL login; empty when none
+  std::string_view helo;
+  std::string_view sender;
+  std::span<const std::string> recipients;
+  const content_item* content = nullptr;
+};
+
+struct submission_result {
+  std::vector<bool> accepted;   // per recipient: accepted at RCPT (and the message not tempfailed)
+  bool held = false;            // the message (all accepted recipients) went to the hold queue
+  bool tempfailed = false;      // 451 at end of message: nothing accepted
+  behavior::level level = behavior::level::normal;  // the subscriber's level after the message
+};
+
+// Where submissions go. `release` is the desk lifting a hold after the customer cleaned up.
+class relay_port {
+ public:
+  virtual ~relay_port() = default;
+  virtual result<submission_result> submit(const submission& s) = 0;
+  virtual result<void> release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) = 0;
+};
+
+// The daemon's decision path in process: identity → decider (RCPT gate, then end of message with
+// the precomputed content verdict) → engine and tracker.
+class in_process_relay final : public relay_port {
+ public:
+  in_process_relay(behavior::engine& engine, const behavior::recipient_hasher& hasher,
+                   const identity::directory& directory, campaign::tracker* campaigns);
+  result<submission_result> submit(const submission& s) override;
+  result<void> release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) override;
+
+ private:
+  behavior::engine& _engine;
+  relay::decider _decider;
+  const identity::directory& _directory;
+  campaign::tracker* _campaigns;
+};
+
+struct run_options {
+  std::uint64_t subscribers = 10'000;
+  std::int64_t duration_ms = 24LL * 3600'000;
+  std::uint64_t seed = 1;
+  std::int64_t start_epoch_ms = 1'767'571'200'000;  // 2026-01-05T00:00:00Z, a Monday
+  std::int64_t hold_timeout_ms = 72LL * 3600'000;   // the engine's, to know when a hold ends by itself
+  // Called now and then with the share of simulated time done (0..1), for a progress bar.
+  std::function<void(double)> progress;
+};
+
+// The subscribers of a run, for ports that need to know them ahead (the daemon's subscriber file).
+struct subscriber_plan {
+  std::string address;  // 10.x.y.z
+  std::string login;    // empty unless the subscriber submits with SASL
+  bool business = false;
+  std::string id;       // the id the directory gives it ("biz-<n>"; "" for residential: ip:<addr>)
+};
+
+// What one subscriber went through in a run (for comparing an in-process run with a Postfix run).
+struct subscriber_verdict {
+  std::string address;
+  std::string login;
+  behavior::level highest = behavior::level::normal;
+  std::int64_t first_throttle_ms = -1;  // simulated time since the run's start; -1: never
+  std::int64_t first_hold_ms = -1;
+};
+
+class simulator {
+ public:
+  // errc::invalid_config when the scenario cannot be placed on the population (e.g. more business
+  // actors than business subscribers) or the library lacks what the scenario needs.
+  static result<simulator> create(const scenario& sc, const content_library& library, const run_options& opts);
+  simulator(simulator&&) noexcept;
+  simulator& operator=(simulator&&) noexcept;
+  ~simulator();
+
+  const std::vector<subscriber_plan>& subscribers() const;
+  // The directory entries for the business subscribers (CIDR host routes → id, plan "business").
+  std::vector<identity::directory_entry> directory_entries() const;
+
+  // Runs the whole duration through `port`; errors from the port abort the run.
+  result<scorecard> run(relay_port& port);
+  // After `run`: every subscriber, in population order.
+  std::vector<subscriber_verdict> verdicts() const;
+
+ private:
+  struct impl;
+  explicit simulator(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> _impl;
+};
+
+}  // namespace pw::sim

@@ -1,0 +1,1196 @@
+#include "sim/simulator.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numbers>
+#include <queue>
+#include <unordered_map>
+
+#include "sim/campaign_mutator.hpp"
+
+namespace pw::sim {
+namespace {
+
+using behavior::level;
+constexpr std::int64_t minute_ms = 60'000;
+constexpr std::int64_t hour_ms = 3'600'000;
+constexpr std::int64_t day_ms = 86'400'000;
+constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+
+// splitmix64: small, fast, and the same on every platform (std distributions are not).
+class rng {
+ public:
+  explicit rng(std::uint64_t seed = 0) : _s(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (_s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  double in(range r) { return r.low + (r.high - r.low) * uniform(); }
+  std::int64_t in_ms(range r) { return static_cast<std::int64_t>(in(r)); }
+  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
+  std::uint64_t count_in(range r) {  // an integer in [low, high]
+    const auto lo = static_cast<std::uint64_t>(std::llround(r.low));
+    const auto hi = static_cast<std::uint64_t>(std::llround(r.high));
+    return lo + below(hi - lo + 1);
+  }
+  bool chance(double p) { return uniform() < p; }
+  double exponential(double mean) { return -mean * std::log1p(-uniform()); }
+  double normal() {  // Box-Muller, one of the pair
+    const double u1 = 1.0 - uniform();
+    const double u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
+
+ private:
+  std::uint64_t _s;
+};
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  rng r(a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL));
+  return r.next();
+}
+
+std::string hex(std::uint64_t v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(12, '0');
+  for (int i = 11; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = digits[v & 15];
+  return out;
+}
+
+// Synthetic names, all under RFC 2606 reserved domains.
+std::string subscriber_address(std::uint64_t i) {
+  const std::uint64_t n = i + 256;  // skip 10.0.0.x
+  return "10." + std::to_string((n >> 16) & 255) + "." + std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
+}
+std::string attacker_address(rng& r) {
+  return "198.51." + std::to_string(100 + r.below(100)) + "." + std::to_string(1 + r.below(254));
+}
+// Destination domains: a few big mailbox providers take most mail, then a long tail.
+std::string destination_domain(rng& r) {
+  const double u = r.uniform();
+  if (u < 0.6) return "mail" + std::to_string(r.below(8)) + ".example.com";
+  if (u < 0.85) return "isp" + std::to_string(r.below(200)) + ".example.net";
+  return "d" + std::to_string(r.below(200'000)) + ".example.org";
+}
+std::string contact_address(std::uint64_t sub, std::uint64_t contact) {
+  rng r(mix(sub, contact));
+  return "c" + std::to_string(contact) + "." + std::to_string(sub) + "@" + destination_domain(r);
+}
+std::string random_recipient(rng& r) { return "r" + hex(r.next()) + "@" + destination_domain(r); }
+
+struct slot_title {
+  std::string_view kind;
+  std::string_view title;
+  bool compromised;
+};
+constexpr std::array<slot_title, 13> slot_titles = {{
+    {"population", "Population (people and small businesses)", false},
+    {"s1_high_rate", "S1 high-rate bot", true},
+    {"s2_steady", "S2 steady bot", true},
+    {"s3_low_slow", "S3 low-and-slow bot", true},
+    {"s4_campaign", "S4 campaign across many bots", true},
+    {"s5_burst", "S5 hijacked account, burst", true},
+    {"s5_trickle", "S5 hijacked account, trickle", true},
+    {"s6_contacts", "S6 hijacked account writing to contacts", true},
+    {"s7_hijacked", "S7 newsletter account hijacked", true},
+    {"s7_newsletter", "S7 small-business newsletter", false},
+    {"s8_holiday", "S8 holiday burst", false},
+    {"s9_list_owner", "S9 mailing-list owner", false},
+    {"s10_printer", "S10 alert loop / printer", false},
+}};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Content library
+
+result<content_library> build_library(std::span<const std::string> ham, std::span<const std::string> spam,
+                                      const library_options& opts, const content_assessor& assess) {
+  if (ham.empty() || spam.empty()) {
+    return make_error(errc::invalid_input, "the simulator needs corpus ham and spam (got " +
+                                               std::to_string(ham.size()) + " ham, " + std::to_string(spam.size()) +
+                                               " spam)");
+  }
+  content_library lib;
+  lib.ham.reserve(ham.size());
+  for (const std::string& raw : ham) {
+    content_item item;
+    item.verdict = assess(raw, {});
+    if (opts.keep_raw) item.raw = raw;
+    lib.ham.push_back(std::move(item));
+  }
+  const auto pool = [&](std::string_view template_raw, std::uint64_t seed, const mutation_settings& ms,
+                        std::size_t n) -> result<std::vector<content_item>> {
+    auto mutator = campaign_mutator::create(template_raw, seed, ms);
+    if (!mutator) return mutator.error();
+    std::vector<content_item> items;
+    items.reserve(n);
+    for (std::size_t v = 0; v < n; ++v) {
+      variant var = mutator->make(v);
+      content_item item;
+      const std::string to[] = {var.to.address};
+      item.verdict = assess(var.raw, to);
+      item.personalised_to = var.to.address;
+      if (opts.keep_raw) item.raw = std::move(var.raw);
+      items.push_back(std::move(item));
+    }
+    return items;
+  };
+  for (std::size_t c = 0; c < opts.campaigns; ++c) {
+    auto items = pool(spam[c % spam.size()], mix(opts.seed, 1000 + c), mutation_settings{}, opts.variants_per_campaign);
+    if (!items) return items.error();
+    lib.campaigns.push_back(std::move(*items));
+  }
+  mutation_settings personal_only;
+  personal_only.enabled = mutation::personalisation;
+  for (std::size_t c = 0; c < opts.newsletters; ++c) {
+    // Newsletters are ham texts from the far end of the list, away from the first people's picks.
+    auto items = pool(ham[ham.size() - 1 - (c % ham.size())], mix(opts.seed, 2000 + c), personal_only,
+                      opts.copies_per_newsletter);
+    if (!items) return items.error();
+    lib.newsletters.push_back(std::move(*items));
+  }
+  return lib;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The daemon's decision path, in process
+
+in_process_relay::in_process_relay(behavior::engine& engine, const behavior::recipient_hasher& hasher,
+                                   const identity::directory& directory, campaign::tracker* campaigns)
+    : _engine(engine), _decider(engine, hasher), _directory(directory), _campaigns(campaigns) {}
+
+result<submission_result> in_process_relay::submit(const submission& s) {
+  submission_result out;
+  out.accepted.assign(s.recipients.size(), false);
+  bool any = false;
+  for (std::size_t i = 0; i < s.recipients.size(); ++i) {
+    const relay::outcome o = _decider.at_recipient(_directory, s.login, s.client_addr, s.recipients[i], s.now_ms);
+    out.level = o.decision.lvl;
+    if (o.decision.act == behavior::action::defer) continue;
+    out.accepted[i] = true;
+    any = true;
+    out.held = out.held || o.decision.act == behavior::action::hold;  // Postfix HOLD: the whole message
+  }
+  if (!any) return out;
+  relay::envelope env;
+  env.sasl_login = std::string(s.login);
+  env.client_addr = std::string(s.client_addr);
+  env.helo = std::string(s.helo);
+  env.sender = std::string(s.sender);
+  for (std::size_t i = 0; i < s.recipients.size(); ++i) {
+    if (out.accepted[i]) env.recipients.push_back(s.recipients[i]);
+  }
+  env.size_bytes = static_cast<std::uint32_t>(s.content->raw.size());
+  const relay::outcome o = _decider.decide(_directory, env, s.content->verdict, _campaigns, s.now_ms);
+  out.level = o.decision.lvl;
+  if (o.decision.act == behavior::action::defer) {
+    out.tempfailed = true;
+    out.accepted.assign(s.recipients.size(), false);
+    out.held = false;
+  } else if (o.decision.act == behavior::action::hold) {
+    out.held = true;
+  }
+  return out;
+}
+
+result<void> in_process_relay::release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) {
+  const identity::resolution who = identity::resolve(_directory, login, client_addr, {});
+  _engine.release(who.who.id, now_ms);
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulation
+
+namespace {
+
+// One message an actor wants to send.
+struct message {
+  bool spam = false;
+  std::string addr;
+  std::string login;
+  std::string helo;
+  std::string sender;
+  std::vector<std::string> rcpts;
+  const content_item* content = nullptr;
+};
+
+struct subscriber_state {
+  bool business = false;
+  bool uses_login = false;
+  bool list_login = false;  // listed in the directory by login too (S7 senders)
+  bool roams = false;       // also sends from a phone on changing mobile addresses
+  std::uint8_t slot = 0;    // scorecard slot of its legitimate role
+  level max_level = level::normal;
+  std::int64_t first_throttle_ms = -1;
+  std::int64_t first_hold_ms = -1;
+  bool held = false;
+  std::int64_t held_until = 0;
+  std::int32_t compromise = -1;
+  std::uint32_t contacts = 0;  // correspondents so far (contact indices 0..contacts-1)
+  std::array<std::uint32_t, 4> recent{};
+  std::uint8_t recent_count = 0;
+  std::uint8_t recent_pos = 0;
+};
+
+struct compromise_state {
+  std::uint32_t sub = 0;
+  std::uint8_t slot = 0;
+  std::int64_t start_ms = -1;  // first compromised message
+  std::int64_t flag_ms = -1, detect_ms = -1, contain_ms = -1;
+  std::uint64_t relayed_before = 0, relayed = 0, held = 0, deferred = 0, messages = 0, recipients = 0;
+  bool stopped = false;  // cleaned up
+};
+
+class world;
+
+// Something that sends mail on a schedule.
+class actor {
+ public:
+  actor(std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t first_ms)
+      : sub(host), compromise(comp), r(seed), next_ms(first_ms) {}
+  virtual ~actor() = default;
+  // Fills `m` with the message due at next_ms (returns false: nothing to send this time) and
+  // moves next_ms on (never: done).
+  virtual bool emit(world& w, message& m) = 0;
+
+  std::uint32_t sub;
+  std::int32_t compromise;
+  rng r;
+  std::int64_t next_ms;
+};
+
+class world {
+ public:
+  world(const scenario& scen, const content_library& library, const run_options& o)
+      : sc(scen), lib(library), opts(o) {}
+
+  const scenario& sc;
+  const content_library& lib;
+  const run_options& opts;
+  std::vector<subscriber_state> subs;
+  std::vector<subscriber_plan> plans;
+  std::vector<compromise_state> compromises;
+  std::vector<std::unique_ptr<actor>> actors;
+  std::size_t next_campaign = 0;
+  std::size_t next_newsletter = 0;
+
+  std::size_t take_campaign() { return next_campaign++ % lib.campaigns.size(); }
+  std::size_t take_newsletter() { return next_newsletter++ % std::max<std::size_t>(1, lib.newsletters.size()); }
+
+  // Seconds of the simulated week → the rhythm multiplier for a person of this kind.
+  double rhythm(std::int64_t t, bool business) const {
+    const population_settings& p = sc.population;
+    const std::int64_t abs = opts.start_epoch_ms + t;
+    const double hour = static_cast<double>(abs % day_ms) / hour_ms;
+    const std::int64_t weekday = (abs / day_ms + 3) % 7;  // 1970-01-01 was a Thursday: 0 = Monday
+    const double peak = business ? p.business_peak_hour : p.residential_peak_hour;
+    double f = 1.0 + p.diurnal_amplitude * std::cos(2.0 * std::numbers::pi * (hour - peak) / 24.0);
+    if (weekday >= 5) f *= business ? p.business_weekend_factor : p.residential_weekend_factor;
+    return f;
+  }
+  double rhythm_max(bool business) const {
+    const population_settings& p = sc.population;
+    return (1.0 + p.diurnal_amplitude) *
+           std::max(1.0, business ? p.business_weekend_factor : p.residential_weekend_factor);
+  }
+
+  void fill_identity(std::uint32_t s, message& m) const {
+    m.addr = plans[s].address;
+    m.login = plans[s].login;
+    m.helo = "pc" + std::to_string(s) + ".home.example";
+    m.sender = "user" + std::to_string(s) + "@isp.example";
+  }
+
+  // A person's recipient: a recent correspondent, a known contact (frequent ones more often), or
+  // someone new.
+  std::string person_recipient(std::uint32_t s, rng& r) {
+    subscriber_state& st = subs[s];
+    const population_settings& p = sc.population;
+    std::uint32_t c;
+    if (st.contacts == 0 || r.chance(p.new_recipient_share)) {
+      c = st.contacts++;
+    } else if (st.recent_count > 0 && r.chance(p.reply_share)) {
+      c = st.recent[r.below(st.recent_count)];
+    } else {
+      const double u = r.uniform();
+      c = static_cast<std::uint32_t>(st.contacts * u * u);
+    }
+    st.recent[st.recent_pos] = c;
+    st.recent_pos = static_cast<std::uint8_t>((st.recent_pos + 1) % st.recent.size());
+    st.recent_count = static_cast<std::uint8_t>(std::min<std::size_t>(st.recent_count + 1, st.recent.size()));
+    return contact_address(s, c);
+  }
+
+  std::size_t recipients_per_message(rng& r) const {
+    const population_settings& p = sc.population;
+    if (r.chance(p.many_share)) return 5 + r.below(static_cast<std::uint64_t>(p.max_recipients) - 4);
+    double total = 0;
+    for (double w : p.recipient_weights) total += w;
+    double u = r.uniform() * total;
+    for (std::size_t i = 0; i < p.recipient_weights.size(); ++i) {
+      if (u < p.recipient_weights[i]) return i + 1;
+      u -= p.recipient_weights[i];
+    }
+    return 1;
+  }
+
+  const content_item* ham(rng& r) const { return &lib.ham[r.below(lib.ham.size())]; }
+};
+
+// An ordinary person or small business: a Poisson process of its own rate, shaped by the rhythm.
+class person final : public actor {
+ public:
+  person(world& w, std::uint32_t host, std::uint64_t seed, double per_day)
+      : actor(host, -1, seed, 0), _business(w.subs[sub].business) {
+    _max_rate = per_day * w.rhythm_max(_business) / day_ms;
+    next_ms = _max_rate > 0 ? 0 : never;
+    advance(w);
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    if (w.subs[sub].roams && r.chance(w.sc.population.phone_message_share)) {
+      // The phone: its own HELO name, and the mobile network's address of the moment (CGNAT).
+      m.helo = "phone" + std::to_string(sub) + ".mobile.example";
+      m.addr = "100." + std::to_string(64 + r.below(64)) + "." + std::to_string(r.below(256)) + "." +
+               std::to_string(1 + r.below(254));
+    }
+    const std::size_t n = w.recipients_per_message(r);
+    for (std::size_t i = 0; i < n; ++i) m.rcpts.push_back(w.person_recipient(sub, r));
+    m.content = w.ham(r);
+    advance(w);
+    return true;
+  }
+
+ private:
+  void advance(world& w) {  // thinning: candidate times at the peak rate, kept at rhythm/peak
+    if (_max_rate <= 0) return;
+    const double peak = w.rhythm_max(_business);
+    for (;;) {
+      next_ms += static_cast<std::int64_t>(r.exponential(1.0 / _max_rate)) + 1;
+      if (next_ms >= w.opts.duration_ms || r.chance(w.rhythm(next_ms, _business) / peak)) return;
+    }
+  }
+  bool _business;
+  double _max_rate;  // candidates per ms
+};
+
+// Bots on a subscriber's machine: S1 (blocks at a high rate, 1 recipient, forged sender and HELO),
+// S2 (steady hours every day, some envelopes with many recipients, campaign switches), S3 (bursts
+// of a few messages, a few per hour). S4's bots are S2 or S3 bots sharing one campaign.
+class bot final : public actor {
+ public:
+  enum class style : std::uint8_t { high_rate, steady, slow };
+  bot(world& w, std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t start, style s,
+      const actor_settings& a, std::size_t campaign)
+      : actor(host, comp, seed, start), _style(s), _a(a), _campaign(campaign) {
+    _rate_per_ms = (s == style::slow ? r.in(a.rate_per_hour) / hour_ms : r.in(a.rate_per_minute) / minute_ms);
+    _helo = hex(r.next()) + ".example";
+    _sender = "info@" + hex(r.next()) + ".example.org";
+    _switch_at = start + r.in_ms(a.campaign_switch_ms);
+    _switch_campaigns = a.campaigns;
+    (void)w;
+    begin_block(start);
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    if (_style == style::high_rate) {
+      m.helo = hex(r.next()) + ".example";
+      m.sender = hex(r.next()).substr(0, 8) + "@" + hex(r.next()) + ".example.org";
+    } else {
+      m.helo = _helo;
+      m.sender = _sender;
+    }
+    std::size_t n = 1;
+    if (_style == style::steady && r.chance(_a.multi_recipient_share)) n = r.count_in(_a.multi_recipients);
+    for (std::size_t i = 0; i < n; ++i) m.rcpts.push_back(random_recipient(r));
+    if (_style == style::steady && next_ms >= _switch_at) {
+      _campaign = w.take_campaign();
+      _switch_at = next_ms + r.in_ms(_a.campaign_switch_ms);
+    }
+    const auto& pool = w.lib.campaigns[_campaign];
+    m.content = &pool[_variant++ % pool.size()];
+    m.spam = true;
+    advance();
+    return true;
+  }
+
+ private:
+  void begin_block(std::int64_t t) {
+    _block_start = t;
+    if (_style == style::high_rate) {
+      _block_end = t + r.in_ms(_a.block_ms);
+    } else if (_style == style::steady) {
+      _block_end = t + r.in_ms(_a.block_ms);  // active hours of this day
+    } else {
+      _block_end = never;
+    }
+    next_ms = t;
+    _burst_left = 0;
+  }
+  void advance() {
+    if (_style == style::slow) {
+      // Bursts of 2–5 a few seconds apart; bursts spaced so the mean rate is the actor's.
+      if (_burst_left > 0) {
+        --_burst_left;
+        next_ms += 2'000 + static_cast<std::int64_t>(r.below(30'000));
+        return;
+      }
+      const double burst = std::max(1.0, (_a.burst.low + _a.burst.high) / 2);
+      next_ms += static_cast<std::int64_t>(r.exponential(burst / _rate_per_ms));
+      _burst_left = static_cast<std::uint32_t>(r.count_in(_a.burst)) - 1;
+      return;
+    }
+    next_ms += static_cast<std::int64_t>(r.exponential(1.0 / _rate_per_ms)) + 1;
+    if (next_ms < _block_end) return;
+    const std::int64_t gap = _style == style::high_rate ? r.in_ms(_a.gap_ms) : day_ms - (_block_end - _block_start);
+    begin_block(_block_end + std::max<std::int64_t>(gap, minute_ms));
+  }
+  style _style;
+  actor_settings _a;
+  std::size_t _campaign;
+  double _rate_per_ms = 0;
+  std::string _helo, _sender;
+  std::int64_t _block_start = 0, _block_end = 0, _switch_at = never;
+  std::uint64_t _switch_campaigns = 0;
+  std::uint32_t _burst_left = 0;
+  std::uint64_t _variant = 0;
+};
+
+// S5: a hijacked submission account used from many addresses (burst or trickle); also S7-hijacked.
+class hijacker final : public actor {
+ public:
+  hijacker(world& w, std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t start, bool burst,
+           const actor_settings& a)
+      : actor(host, comp, seed, start), _a(a), _campaign(w.take_campaign()) {
+    const double rcpt_per_hour = burst ? r.in(a.burst_recipients_per_hour) : r.in(a.trickle_recipients_per_hour);
+    _end = start + (burst ? r.in_ms(a.burst_ms) : r.in_ms(a.trickle_ms));
+    _rcpts_per_message = burst ? 5 : 2;
+    _interval_ms = static_cast<double>(hour_ms) * _rcpts_per_message / rcpt_per_hour;
+    const std::size_t ips = r.count_in(a.login_ips);
+    for (std::size_t i = 0; i < ips; ++i) _ips.push_back(attacker_address(r));
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    m.addr = _ips[r.below(_ips.size())];
+    m.helo = hex(r.next()) + ".example";
+    const std::size_t n = 1 + r.below(2 * _rcpts_per_message - 1);
+    for (std::size_t i = 0; i < n; ++i) m.rcpts.push_back(random_recipient(r));
+    const auto& pool = w.lib.campaigns[_campaign];
+    m.content = &pool[_variant++ % pool.size()];
+    m.spam = true;
+    next_ms += static_cast<std::int64_t>(r.exponential(_interval_ms)) + 1;
+    if (next_ms >= _end) next_ms = never;
+    return true;
+  }
+
+ private:
+  actor_settings _a;
+  std::size_t _campaign;
+  std::int64_t _end = never;
+  std::size_t _rcpts_per_message = 1;
+  double _interval_ms = 1;
+  std::vector<std::string> _ips;
+  std::uint64_t _variant = 0;
+};
+
+// S6: a hijacked account writing to the victim's own contacts with many BCC recipients.
+class contacts_abuser final : public actor {
+ public:
+  contacts_abuser(std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t start,
+                  const actor_settings& a, std::size_t campaign)
+      : actor(host, comp, seed, start), _a(a), _campaign(campaign) {
+    _left = r.count_in(a.messages);
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    const std::size_t n = r.count_in(_a.bcc_recipients);
+    const std::uint32_t book = std::max<std::uint32_t>(w.subs[sub].contacts, 20);
+    for (std::size_t i = 0; i < n; ++i) {
+      m.rcpts.push_back(r.chance(_a.known_contact_share) ? contact_address(sub, r.below(book)) : random_recipient(r));
+    }
+    const auto& pool = w.lib.campaigns[_campaign];
+    m.content = &pool[_sent % pool.size()];
+    m.spam = true;
+    ++_sent;
+    next_ms = --_left == 0 ? never : next_ms + 2 * minute_ms + static_cast<std::int64_t>(r.below(20 * minute_ms));
+    return true;
+  }
+
+ private:
+  actor_settings _a;
+  std::size_t _campaign;
+  std::uint64_t _left = 1, _sent = 0;
+};
+
+// S7: a small business's weekly newsletter, personalised copies to a stable list at a steady rate.
+class newsletter final : public actor {
+ public:
+  newsletter(std::uint32_t host, std::uint64_t seed, std::int64_t start, const actor_settings& a, std::size_t pool)
+      : actor(host, -1, seed, start), _a(a), _pool(pool) {
+    _list = r.count_in(a.copies);
+    _issue_start = start;
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    m.sender = "news@biz" + std::to_string(sub) + ".example";
+    m.rcpts.push_back("m" + std::to_string(_copy) + ".list" + std::to_string(sub) + "@" + list_domain(_copy));
+    const auto& pool = w.lib.newsletters[_pool];
+    m.content = &pool[_copy % pool.size()];
+    if (++_copy >= _list) {
+      _copy = 0;
+      _issue_start += _a.period_ms;
+      next_ms = _issue_start;
+    } else {
+      next_ms += static_cast<std::int64_t>(minute_ms / _a.newsletter_rate_per_minute);
+    }
+    return true;
+  }
+
+ private:
+  std::string list_domain(std::uint64_t i) const {
+    rng d(mix(sub, i));
+    return destination_domain(d);
+  }
+  actor_settings _a;
+  std::size_t _pool;
+  std::uint64_t _list = 0, _copy = 0;
+  std::int64_t _issue_start = 0;
+};
+
+// S8: greetings to many known contacts in one evening.
+class holiday final : public actor {
+ public:
+  holiday(std::uint32_t host, std::uint64_t seed, std::int64_t start, const actor_settings& a)
+      : actor(host, -1, seed, start) {
+    _left = r.count_in(a.holiday_contacts);
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    const std::size_t n = std::min<std::uint64_t>(_left, 1 + r.below(8));
+    const std::uint32_t book = std::max<std::uint32_t>(w.subs[sub].contacts, 1);
+    for (std::size_t i = 0; i < n; ++i) m.rcpts.push_back(contact_address(sub, (_next_contact++) % std::max<std::uint32_t>(book, 150)));
+    m.content = w.ham(r);
+    _left -= n;
+    next_ms = _left == 0 ? never : next_ms + minute_ms + static_cast<std::int64_t>(r.below(6 * minute_ms));
+    return true;
+  }
+
+ private:
+  std::uint64_t _left = 0;
+  std::uint32_t _next_contact = 0;
+};
+
+// S9: a mailing-list server fanning each post out to its members in batches.
+class list_owner final : public actor {
+ public:
+  list_owner(std::uint32_t host, std::uint64_t seed, std::int64_t start, const actor_settings& a)
+      : actor(host, -1, seed, start), _a(a) {
+    _members = r.count_in(a.members);
+    _posts_per_ms = r.in(a.posts_per_day) / day_ms;
+    next_ms = start + static_cast<std::int64_t>(r.exponential(1.0 / std::max(_posts_per_ms, 1e-12)));
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    m.sender = "list-bounces@lists.biz" + std::to_string(sub) + ".example";
+    if (_sent == 0) {
+      _post = w.ham(r);
+      _spacing = r.in_ms(_a.fanout_ms) / std::max<std::uint64_t>(1, batches());
+    }
+    const auto batch = static_cast<std::uint64_t>(_a.batch_recipients);
+    for (std::uint64_t i = _sent; i < std::min(_members, _sent + batch); ++i) {
+      rng d(mix(sub, i));
+      m.rcpts.push_back("member" + std::to_string(i) + "@" + destination_domain(d));
+    }
+    _sent += batch;
+    m.content = _post;
+    if (_sent >= _members) {
+      _sent = 0;
+      next_ms += static_cast<std::int64_t>(r.exponential(1.0 / std::max(_posts_per_ms, 1e-12))) + 1;
+    } else {
+      next_ms += std::max<std::int64_t>(_spacing, 1);
+    }
+    return true;
+  }
+
+ private:
+  std::uint64_t batches() const {
+    const auto batch = static_cast<std::uint64_t>(_a.batch_recipients);
+    return (_members + batch - 1) / batch;
+  }
+  actor_settings _a;
+  std::uint64_t _members = 0, _sent = 0;
+  double _posts_per_ms = 0;
+  const content_item* _post = nullptr;
+  std::int64_t _spacing = 0;
+};
+
+// S10: a device mailing the same alert to the same few addresses, forever.
+class printer final : public actor {
+ public:
+  printer(world& w, std::uint32_t host, std::uint64_t seed, std::int64_t start, const actor_settings& a)
+      : actor(host, -1, seed, start), _interval(a.interval_ms) {
+    const std::size_t n = r.count_in(a.fixed_recipients);
+    for (std::size_t i = 0; i < n; ++i) _rcpts.push_back(random_recipient(r));
+    _alert = w.ham(r);
+  }
+  bool emit(world& w, message& m) override {
+    w.fill_identity(sub, m);
+    m.helo = "printer" + std::to_string(sub) + ".home.example";
+    m.sender = "scanner@printer" + std::to_string(sub) + ".example";
+    m.rcpts = _rcpts;
+    m.content = _alert;
+    next_ms += _interval;
+    return true;
+  }
+
+ private:
+  std::int64_t _interval;
+  std::vector<std::string> _rcpts;
+  const content_item* _alert = nullptr;
+};
+
+std::uint8_t slot_of(std::string_view kind) {
+  for (std::size_t i = 0; i < slot_titles.size(); ++i) {
+    if (slot_titles[i].kind == kind) return static_cast<std::uint8_t>(i);
+  }
+  return 0;
+}
+
+}  // namespace
+
+struct simulator::impl {
+  impl(const scenario& sc, const content_library& lib, const run_options& o) : w(sc, lib, o), opts(o) {}
+  world w;
+  run_options opts;
+  std::vector<std::uint8_t> slots_used = std::vector<std::uint8_t>(slot_titles.size(), 0);
+
+  // Pending work that is not an actor's schedule.
+  struct retry_rec {
+    std::uint32_t sub = 0;
+    const content_item* content = nullptr;
+    std::vector<std::string> rcpts;
+    std::int64_t first_try = 0;
+    std::uint32_t attempt = 0;
+  };
+  std::vector<retry_rec> retries;
+  std::vector<std::uint32_t> free_retries;
+  std::unordered_map<std::uint32_t, std::vector<std::int64_t>> held_legit;  // sub → first tries waiting in hold
+
+  result<void> place(std::uint64_t seed);
+  std::int32_t compromise(std::uint32_t sub, std::string_view slot_kind);
+  std::vector<std::uint32_t> pick_hosts(rng& r, std::size_t n, bool business, bool login, const char* what,
+                                        result<void>& err);
+};
+
+std::int32_t simulator::impl::compromise(std::uint32_t sub, std::string_view slot_kind) {
+  compromise_state c;
+  c.sub = sub;
+  c.slot = slot_of(slot_kind);
+  slots_used[c.slot] = 1;
+  w.compromises.push_back(c);
+  const auto idx = static_cast<std::int32_t>(w.compromises.size() - 1);
+  w.subs[sub].compromise = idx;
+  return idx;
+}
+
+// Distinct hosts of the wanted kind that have no role yet.
+std::vector<std::uint32_t> simulator::impl::pick_hosts(rng& r, std::size_t n, bool business, bool login,
+                                                       const char* what, result<void>& err) {
+  std::vector<std::uint32_t> out;
+  const std::size_t total = w.subs.size();
+  std::size_t tries = 0;
+  while (out.size() < n && tries < 50 * (n + 10)) {
+    ++tries;
+    const auto s = static_cast<std::uint32_t>(r.below(total));
+    subscriber_state& st = w.subs[s];
+    if (st.business != business || (login && !st.uses_login) || st.slot != 0 || st.compromise >= 0) continue;
+    st.slot = 255;  // taken (the caller sets the real slot)
+    out.push_back(s);
+  }
+  if (out.size() < n && err) {
+    err = make_error(errc::invalid_config, std::string("not enough ") + what + " subscribers for the scenario's actors (" +
+                                               std::to_string(n) + " needed); run with more --subscribers");
+  }
+  for (std::uint32_t s : out) w.subs[s].slot = 0;
+  return out;
+}
+
+result<void> simulator::impl::place(std::uint64_t seed) {
+  const population_settings& p = w.sc.population;
+  const std::uint64_t n = opts.subscribers;
+  rng r(mix(seed, 1));
+  w.subs.resize(n);
+  w.plans.resize(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    subscriber_state& st = w.subs[i];
+    subscriber_plan& pl = w.plans[i];
+    st.business = !r.chance(p.residential_share);
+    st.uses_login = !st.business && r.chance(p.login_share);
+    st.roams = st.uses_login && r.chance(p.roaming_share);
+    pl.address = subscriber_address(i);
+    pl.business = st.business;
+    if (st.business) pl.id = "biz-" + std::to_string(i);
+    if (st.uses_login) pl.login = "user" + std::to_string(i) + "@isp.example";
+    st.contacts = static_cast<std::uint32_t>(r.count_in(p.contacts));
+  }
+  result<void> err;
+  const std::int64_t first_day = std::min<std::int64_t>(day_ms, opts.duration_ms);
+  const auto start_of = [&](const actor_settings& a, rng& rr) {
+    return a.start_ms.high > 0 ? rr.in_ms(a.start_ms) : static_cast<std::int64_t>(rr.below(static_cast<std::uint64_t>(first_day)));
+  };
+  std::uint64_t actor_seed = 0;
+  const auto next_seed = [&] { return mix(seed, 1'000'000 + actor_seed++); };
+
+  // Scenario actors first, so they get the hosts they need.
+  for (const actor_settings& a : w.sc.actors) {
+    rng ar(next_seed());
+    switch (a.kind) {
+      case actor_kind::s1_high_rate:
+      case actor_kind::s2_steady:
+      case actor_kind::s3_low_slow: {
+        const auto st = a.kind == actor_kind::s1_high_rate ? bot::style::high_rate
+                        : a.kind == actor_kind::s2_steady  ? bot::style::steady
+                                                           : bot::style::slow;
+        std::vector<std::size_t> campaigns;
+        for (std::uint64_t c = 0; c < std::max<std::uint64_t>(1, a.campaigns); ++c) campaigns.push_back(w.take_campaign());
+        for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
+          const auto c = compromise(h, kind_name(a.kind));
+          w.actors.push_back(std::make_unique<bot>(w, h, c, next_seed(), start_of(a, ar), st, a,
+                                                   campaigns[ar.below(campaigns.size())]));
+        }
+        break;
+      }
+      case actor_kind::s4_campaign:
+        for (std::uint64_t k = 0; k < a.count; ++k) {
+          const std::size_t campaign = w.take_campaign();
+          const std::int64_t t0 = start_of(a, ar);
+          for (std::uint32_t h : pick_hosts(ar, ar.count_in(a.bots), false, false, "residential", err)) {
+            const auto c = compromise(h, "s4_campaign");
+            const std::int64_t jitter = static_cast<std::int64_t>(ar.below(2 * a.start_spread_ms + 1)) - a.start_spread_ms;
+            actor_settings b = a;
+            b.campaign_switch_ms = {1e15, 1e15};  // one campaign throughout
+            const bool slow = ar.chance(a.slow_share);
+            if (!slow) b.rate_per_minute = {15, 35};
+            w.actors.push_back(std::make_unique<bot>(w, h, c, next_seed(), std::max<std::int64_t>(0, t0 + jitter),
+                                                     slow ? bot::style::slow : bot::style::steady, b, campaign));
+          }
+        }
+        break;
+      case actor_kind::s5_hijack:
+        for (std::uint32_t h : pick_hosts(ar, a.count, false, true, "login", err)) {
+          const bool burst = a.mode == "burst" || (a.mode == "mixed" && ar.chance(0.5));
+          const auto c = compromise(h, burst ? "s5_burst" : "s5_trickle");
+          w.actors.push_back(std::make_unique<hijacker>(w, h, c, next_seed(), start_of(a, ar), burst, a));
+        }
+        break;
+      case actor_kind::s6_contacts:
+        for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
+          const auto c = compromise(h, "s6_contacts");
+          w.actors.push_back(std::make_unique<contacts_abuser>(h, c, next_seed(), start_of(a, ar), a, w.take_campaign()));
+        }
+        break;
+      case actor_kind::s7_newsletter:
+        for (std::uint32_t h : pick_hosts(ar, a.count, true, false, "business", err)) {
+          w.subs[h].slot = slot_of("s7_newsletter");
+          w.subs[h].list_login = true;
+          w.plans[h].login = "biz-" + std::to_string(h) + "@isp.example";
+          slots_used[w.subs[h].slot] = 1;
+          w.actors.push_back(std::make_unique<newsletter>(h, next_seed(), start_of(a, ar), a, w.take_newsletter()));
+          if (a.hijacked) {
+            const auto c = compromise(h, "s7_hijacked");
+            w.actors.push_back(std::make_unique<hijacker>(w, h, c, next_seed(),
+                                                          a.hijack_after_ms + static_cast<std::int64_t>(ar.below(day_ms)),
+                                                          true, a));
+          }
+        }
+        break;
+      case actor_kind::s8_holiday:
+        for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
+          w.subs[h].slot = slot_of("s8_holiday");
+          slots_used[w.subs[h].slot] = 1;
+          // A 1–3/day user (its person actor gets that rate below), greeting in the evening.
+          const std::int64_t day = a.start_ms.high > 0 ? start_of(a, ar) / day_ms * day_ms : 0;
+          w.actors.push_back(std::make_unique<holiday>(h, next_seed(), day + 18 * hour_ms + ar.in_ms({0, 3.0 * hour_ms}), a));
+        }
+        break;
+      case actor_kind::s9_list_owner:
+        for (std::uint32_t h : pick_hosts(ar, a.count, true, false, "business", err)) {
+          w.subs[h].slot = slot_of("s9_list_owner");
+          slots_used[w.subs[h].slot] = 1;
+          w.actors.push_back(std::make_unique<list_owner>(h, next_seed(), a.start_ms.high > 0 ? start_of(a, ar) : 0, a));
+        }
+        break;
+      case actor_kind::s10_printer:
+        for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
+          w.subs[h].slot = slot_of("s10_printer");
+          slots_used[w.subs[h].slot] = 1;
+          w.actors.push_back(std::make_unique<printer>(w, h, next_seed(), static_cast<std::int64_t>(ar.below(a.interval_ms)), a));
+        }
+        break;
+    }
+    if (!err) return err;
+  }
+
+  // Background incidents in the population: bots (S1/S2/S3 mix) and hijacked logins (S5).
+  const double days = static_cast<double>(opts.duration_ms) / day_ms;
+  const double p_bot = 1.0 - std::pow(1.0 - p.bot_daily_rate, days);
+  const double p_hijack = 1.0 - std::pow(1.0 - p.hijack_weekly_rate, days / 7.0);
+  std::vector<std::size_t> background_campaigns;
+  for (int c = 0; c < 5; ++c) background_campaigns.push_back(w.take_campaign());
+  double weight_total = 0;
+  for (double x : p.bot_kind_weights) weight_total += x;
+  rng br(mix(seed, 2));
+  for (std::uint32_t s = 0; s < n; ++s) {
+    subscriber_state& st = w.subs[s];
+    if (st.slot != 0 || st.compromise >= 0) continue;
+    if (!st.business && weight_total > 0 && br.chance(p_bot)) {
+      double u = br.uniform() * weight_total;
+      std::size_t k = 0;
+      while (k + 1 < p.bot_kind_weights.size() && u >= p.bot_kind_weights[k]) u -= p.bot_kind_weights[k++];
+      actor_settings a;
+      a.kind = static_cast<actor_kind>(k);
+      if (a.kind == actor_kind::s2_steady) a.rate_per_minute = {15, 35}, a.block_ms = {10.0 * hour_ms, 14.0 * hour_ms};
+      const auto c = compromise(s, kind_name(a.kind));
+      const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(opts.duration_ms)));
+      w.actors.push_back(std::make_unique<bot>(w, s, c, next_seed(), start,
+                                               k == 0 ? bot::style::high_rate : k == 1 ? bot::style::steady : bot::style::slow,
+                                               a, background_campaigns[br.below(background_campaigns.size())]));
+    } else if (st.uses_login && br.chance(p_hijack)) {
+      actor_settings a;
+      a.kind = actor_kind::s5_hijack;
+      const bool burst = br.chance(0.5);
+      const auto c = compromise(s, burst ? "s5_burst" : "s5_trickle");
+      const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(opts.duration_ms)));
+      w.actors.push_back(std::make_unique<hijacker>(w, s, c, next_seed(), start, burst, a));
+    }
+  }
+
+  // Everyone's own ordinary mail.
+  rng pr(mix(seed, 3));
+  for (std::uint32_t s = 0; s < n; ++s) {
+    const subscriber_state& st = w.subs[s];
+    double per_day = st.business ? p.business_messages_per_day : p.messages_per_day;
+    per_day *= std::exp(p.rate_sigma * pr.normal() - p.rate_sigma * p.rate_sigma / 2);
+    if (st.slot == slot_of("s8_holiday")) per_day = pr.in({1, 3});
+    w.actors.push_back(std::make_unique<person>(w, s, mix(seed, 10'000'000 + s), per_day));
+  }
+  slots_used[0] = 1;
+  return {};
+}
+
+simulator::simulator(std::unique_ptr<impl> p) : _impl(std::move(p)) {}
+simulator::simulator(simulator&&) noexcept = default;
+simulator& simulator::operator=(simulator&&) noexcept = default;
+simulator::~simulator() = default;
+
+result<simulator> simulator::create(const scenario& sc, const content_library& library, const run_options& opts) {
+  if (library.ham.empty() || library.campaigns.empty()) {
+    return make_error(errc::invalid_config, "the content library needs ham and at least one spam campaign");
+  }
+  for (const actor_settings& a : sc.actors) {
+    if (a.kind == actor_kind::s7_newsletter && library.newsletters.empty()) {
+      return make_error(errc::invalid_config, "the scenario has newsletters but the content library none");
+    }
+  }
+  if (opts.subscribers == 0 || opts.subscribers > 16'000'000 || opts.duration_ms <= 0) {
+    return make_error(errc::invalid_config, "subscribers must be 1..16,000,000 and the duration positive");
+  }
+  auto p = std::make_unique<impl>(sc, library, opts);
+  if (auto r = p->place(opts.seed); !r) return r.error();
+  return simulator(std::move(p));
+}
+
+const std::vector<subscriber_plan>& simulator::subscribers() const { return _impl->w.plans; }
+
+std::vector<identity::directory_entry> simulator::directory_entries() const {
+  std::vector<identity::directory_entry> out;
+  for (std::size_t i = 0; i < _impl->w.plans.size(); ++i) {
+    const subscriber_plan& pl = _impl->w.plans[i];
+    if (!pl.business) continue;
+    out.push_back({pl.address, pl.id, "business", ""});
+    if (_impl->w.subs[i].list_login) out.push_back({pl.login, pl.id, "business", ""});
+  }
+  return out;
+}
+
+std::vector<subscriber_verdict> simulator::verdicts() const {
+  std::vector<subscriber_verdict> out;
+  out.reserve(_impl->w.subs.size());
+  for (std::size_t i = 0; i < _impl->w.subs.size(); ++i) {
+    const subscriber_state& st = _impl->w.subs[i];
+    out.push_back({_impl->w.plans[i].address, _impl->w.plans[i].login, st.max_level, st.first_throttle_ms,
+                   st.first_hold_ms});
+  }
+  return out;
+}
+
+result<scorecard> simulator::run(relay_port& port) {
+  impl& m = *_impl;
+  world& w = m.w;
+  const population_settings& pop = w.sc.population;
+  const auto wall_start = std::chrono::steady_clock::now();
+  scorecard card;
+  std::vector<scenario_score> slots(slot_titles.size());
+  for (std::size_t i = 0; i < slot_titles.size(); ++i) {
+    slots[i].kind = slot_titles[i].kind;
+    slots[i].title = slot_titles[i].title;
+    slots[i].compromised = slot_titles[i].compromised;
+  }
+
+  // The event queue: actors' next messages, retries, and customers' clean-ups.
+  enum class ev_kind : std::uint8_t { actor, retry, cleanup };
+  struct ev {
+    std::int64_t t;
+    ev_kind kind;
+    std::uint32_t index;
+    bool operator>(const ev& o) const {
+      return t != o.t ? t > o.t : (kind != o.kind ? kind > o.kind : index > o.index);
+    }
+  };
+  std::priority_queue<ev, std::vector<ev>, std::greater<>> queue;
+  for (std::uint32_t i = 0; i < w.actors.size(); ++i) {
+    if (w.actors[i]->next_ms < m.opts.duration_ms) queue.push({w.actors[i]->next_ms, ev_kind::actor, i});
+  }
+  rng response(mix(m.opts.seed, 4));
+
+  const auto release_held_legit = [&](std::uint32_t s, std::int64_t at) {
+    auto it = m.held_legit.find(s);
+    if (it == m.held_legit.end()) return;
+    const subscriber_state& st = w.subs[s];
+    for (std::int64_t first : it->second) {
+      if (st.compromise >= 0) {
+        slots[w.compromises[st.compromise].slot].owner_messages_delayed++;
+      } else {
+        scenario_score& sc = slots[st.slot];
+        sc.messages_delayed++;
+        sc.max_delay_ms = std::max(sc.max_delay_ms, at - first);
+      }
+    }
+    m.held_legit.erase(it);
+  };
+  const auto end_hold_if_due = [&](std::uint32_t s, std::int64_t now) {
+    subscriber_state& st = w.subs[s];
+    if (st.held && now >= st.held_until) {
+      st.held = false;
+      release_held_legit(s, st.held_until);  // the desk releases the queue when the hold times out
+    }
+  };
+  const auto schedule_retry = [&](std::uint32_t s, const content_item* content, std::vector<std::string> rcpts,
+                                  std::int64_t first_try, std::uint32_t attempt, std::int64_t now) {
+    const auto& delays = pop.retry_delays_ms;
+    const std::int64_t at = now + delays[std::min<std::size_t>(attempt, delays.size() - 1)];
+    std::uint32_t idx;
+    if (!m.free_retries.empty()) {
+      idx = m.free_retries.back();
+      m.free_retries.pop_back();
+    } else {
+      idx = static_cast<std::uint32_t>(m.retries.size());
+      m.retries.emplace_back();
+    }
+    m.retries[idx] = {s, content, std::move(rcpts), first_try, attempt + 1};
+    queue.push({at, ev_kind::retry, idx});
+  };
+
+  message msg;
+  std::int64_t next_progress = 0;
+  std::uint64_t total_messages = 0, total_recipients = 0;
+  while (!queue.empty()) {
+    const ev e = queue.top();
+    if (e.t >= m.opts.duration_ms) break;
+    queue.pop();
+    if (m.opts.progress && e.t >= next_progress) {
+      m.opts.progress(static_cast<double>(e.t) / static_cast<double>(m.opts.duration_ms));
+      next_progress = e.t + m.opts.duration_ms / 100;
+    }
+    if (e.kind == ev_kind::cleanup) {
+      // The customer answered the notice: the machine is cleaned (the bot stops) or the password
+      // changed, and the desk releases the hold and the held mail.
+      subscriber_state& st = w.subs[e.index];
+      if (st.compromise >= 0) w.compromises[st.compromise].stopped = true;
+      if (st.held) {
+        if (auto r = port.release(w.plans[e.index].address, w.plans[e.index].login, e.t); !r) return r.error();
+        st.held = false;
+        release_held_legit(e.index, e.t);
+      }
+      continue;
+    }
+
+    std::uint32_t s;
+    bool legit;
+    std::int64_t first_try = e.t;
+    std::uint32_t attempt = 0;
+    std::int32_t comp = -1;
+    msg = message{};
+    if (e.kind == ev_kind::actor) {
+      actor& a = *w.actors[e.index];
+      s = a.sub;
+      comp = a.compromise;
+      if (comp >= 0 && w.compromises[comp].stopped) continue;  // cleaned up: no more mail from it
+      const bool send = a.emit(w, msg);
+      if (a.next_ms < m.opts.duration_ms) queue.push({a.next_ms, ev_kind::actor, e.index});
+      if (!send) continue;
+      legit = !msg.spam;
+    } else {
+      impl::retry_rec& rr = m.retries[e.index];
+      s = rr.sub;
+      w.fill_identity(s, msg);
+      msg.rcpts = std::move(rr.rcpts);
+      msg.content = rr.content;
+      first_try = rr.first_try;
+      attempt = rr.attempt;
+      m.free_retries.push_back(e.index);
+      legit = true;
+      if (e.t - first_try > pop.retry_horizon_ms) {
+        subscriber_state& st = w.subs[s];
+        if (st.compromise < 0) slots[st.slot].messages_lost++;
+        continue;
+      }
+    }
+    subscriber_state& st = w.subs[s];
+    compromise_state* cs = st.compromise >= 0 ? &w.compromises[st.compromise] : nullptr;
+    if (!legit && cs != nullptr && cs->start_ms < 0) cs->start_ms = e.t;
+    if (attempt == 0) {
+      ++total_messages;
+      total_recipients += msg.rcpts.size();
+      if (!legit || cs == nullptr) {  // the owners of compromised subscribers are counted apart
+        scenario_score& sc = slots[legit ? st.slot : cs->slot];
+        sc.messages++;
+        sc.recipients += msg.rcpts.size();
+      }
+    }
+    end_hold_if_due(s, e.t);
+    if (st.held) {  // straight to the hold queue (see the header: not replayed through the engine)
+      if (!legit) {
+        cs->held++;
+      } else {
+        m.held_legit[s].push_back(first_try);
+      }
+      continue;
+    }
+    submission sub;
+    sub.now_ms = m.opts.start_epoch_ms + e.t;
+    sub.client_addr = msg.addr;
+    sub.login = msg.login;
+    sub.helo = msg.helo;
+    sub.sender = msg.sender;
+    sub.recipients = msg.rcpts;
+    sub.content = msg.content;
+    auto res = port.submit(sub);
+    if (!res) return res.error();
+
+    // Levels: what the subscriber reached, and when, relative to its compromise.
+    const level lvl = res->level;
+    st.max_level = std::max(st.max_level, lvl);
+    if (lvl >= level::throttle && st.first_throttle_ms < 0) st.first_throttle_ms = e.t;
+    if (lvl == level::hold && st.first_hold_ms < 0) st.first_hold_ms = e.t;
+    if (cs != nullptr && cs->start_ms >= 0) {
+      const std::int64_t since = e.t - cs->start_ms;
+      if (lvl >= level::watch && cs->flag_ms < 0) cs->flag_ms = since;
+      if (lvl >= level::throttle && cs->detect_ms < 0) cs->detect_ms = since;
+      if (lvl == level::hold && cs->contain_ms < 0) cs->contain_ms = since;
+    }
+    if (lvl == level::hold && !st.held) {
+      st.held = true;
+      st.held_until = e.t + m.opts.hold_timeout_ms;
+      if (response.chance(pop.respond_share)) {
+        const std::int64_t at = e.t + response.in_ms(pop.cleanup_delay_ms);
+        queue.push({at, ev_kind::cleanup, s});
+      }
+    }
+
+    std::vector<std::string> deferred;
+    std::size_t accepted = 0;
+    for (std::size_t i = 0; i < msg.rcpts.size(); ++i) {
+      if (res->accepted[i]) {
+        ++accepted;
+      } else {
+        deferred.push_back(msg.rcpts[i]);
+      }
+    }
+    if (!legit) {
+      cs->messages++;
+      cs->recipients += msg.rcpts.size();
+      cs->deferred += deferred.size();
+      slots[cs->slot].spam_deferred += deferred.size();
+      if (accepted > 0) {
+        if (res->held) {
+          cs->held++;
+        } else {
+          cs->relayed++;
+          if (cs->contain_ms < 0) cs->relayed_before++;
+        }
+      }
+      continue;
+    }
+    if (accepted > 0 && res->held) {
+      m.held_legit[s].push_back(first_try);
+    } else if (accepted > 0 && deferred.empty() && attempt > 0) {
+      if (cs != nullptr) {
+        slots[cs->slot].owner_messages_delayed++;
+      } else {
+        slots[st.slot].messages_delayed++;
+        slots[st.slot].max_delay_ms = std::max(slots[st.slot].max_delay_ms, e.t - first_try);
+      }
+    }
+    if (!deferred.empty()) schedule_retry(s, msg.content, std::move(deferred), first_try, attempt, e.t);
+  }
+  if (m.opts.progress) m.opts.progress(1.0);
+
+  // Held legitimate mail still waiting at the end counts as delayed until the end (a lower bound).
+  std::vector<std::uint32_t> waiting;
+  for (const auto& [s, v] : m.held_legit) waiting.push_back(s);
+  for (std::uint32_t s : waiting) release_held_legit(s, m.opts.duration_ms);
+
+  // Per-subscriber outcomes into the slots.
+  for (std::uint32_t s = 0; s < w.subs.size(); ++s) {
+    const subscriber_state& st = w.subs[s];
+    if (st.compromise >= 0) continue;
+    scenario_score& sc = slots[st.slot];
+    sc.actors++;
+    if (st.max_level >= level::watch) sc.tagged++;
+    if (st.max_level >= level::throttle) sc.throttled++;
+    if (st.max_level == level::hold) sc.held++;
+  }
+  for (const compromise_state& c : w.compromises) {
+    if (c.start_ms < 0) continue;  // its attack had not begun by the end of the run: not an actor of it
+    scenario_score& sc = slots[c.slot];
+    sc.actors++;
+    if (c.flag_ms >= 0) sc.flagged++;
+    if (c.detect_ms >= 0) {
+      sc.detected++;
+      sc.time_to_detect.samples_ms.push_back(c.detect_ms);
+    }
+    if (c.contain_ms >= 0) {
+      sc.contained++;
+      sc.time_to_contain.samples_ms.push_back(c.contain_ms);
+    }
+    sc.spam_relayed_before_containment += c.relayed_before;
+    sc.max_spam_relayed_before_containment = std::max(sc.max_spam_relayed_before_containment, c.relayed_before);
+    sc.spam_relayed += c.relayed;
+    sc.spam_held += c.held;
+  }
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (m.slots_used[i] != 0 || slots[i].actors > 0) card.scenarios.push_back(std::move(slots[i]));
+  }
+  card.run.subscribers = m.opts.subscribers;
+  card.run.duration_ms = m.opts.duration_ms;
+  card.run.seed = m.opts.seed;
+  card.run.scenario_name = w.sc.name;
+  card.run.messages = total_messages;
+  card.run.recipients = total_recipients;
+  card.run.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  summarise(card);
+  return card;
+}
+
+}  // namespace pw::sim

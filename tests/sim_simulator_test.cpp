@@ -1,0 +1,242 @@
+// tests/sim_simulator_test.cpp — pw::sim scenarios and the simulator, in process, without the corpus.
+//
+// Scenario files: every shipped file parses, and mistakes are reported with file:line:column.
+// Runs: small populations with synthetic texts (ham scored 0.05, spam 0.97 by a fixed assessor, no
+// fingerprints) through the real decider, engine and tracker: a high-rate bot is detected and held
+// within a minute, legitimate subscribers are not held and lose nothing, and a run is a function of
+// its seed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "identity/directory.hpp"
+#include "sim/scenario.hpp"
+#include "sim/scorecard.hpp"
+#include "sim/simulator.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using pw::sim::actor_kind;
+using pw::sim::parse_scenario;
+
+const fs::path scenarios_dir = fs::path(PW_TEST_DATA_DIR).parent_path().parent_path() / "sim" / "scenarios";
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(Scenario, EveryShippedFileParses) {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(scenarios_dir)) {
+    if (entry.path().extension() != ".toml") continue;
+    ++files;
+    auto sc = parse_scenario(read(entry.path()), entry.path().string());
+    ASSERT_TRUE(sc) << sc.error().message;
+    EXPECT_FALSE(sc->name.empty()) << entry.path();
+  }
+  EXPECT_GE(files, 12u);  // population, S1..S10 (S7 twice), demo
+}
+
+TEST(Scenario, ReadsRangesDurationsAndKinds) {
+  auto sc = parse_scenario(R"([scenario]
+name = "t"
+[population]
+messages_per_day = 2
+contacts = [3, 9]
+retry_delays = ["1m", "2m"]
+[[actors]]
+kind = "s1_high_rate"
+count = 7
+block = ["1h", "2h"]
+rate_per_minute = 500
+)",
+                           "t.toml");
+  ASSERT_TRUE(sc) << sc.error().message;
+  EXPECT_EQ(sc->population.messages_per_day, 2);
+  EXPECT_EQ(sc->population.contacts.low, 3);
+  EXPECT_EQ(sc->population.contacts.high, 9);
+  EXPECT_EQ(sc->population.retry_delays_ms, (std::vector<std::int64_t>{60'000, 120'000}));
+  ASSERT_EQ(sc->actors.size(), 1u);
+  EXPECT_EQ(sc->actors[0].kind, actor_kind::s1_high_rate);
+  EXPECT_EQ(sc->actors[0].count, 7u);
+  EXPECT_EQ(sc->actors[0].block_ms.low, 3'600'000);
+  EXPECT_EQ(sc->actors[0].rate_per_minute.low, 500);
+  EXPECT_EQ(sc->actors[0].rate_per_minute.high, 500);
+}
+
+TEST(Scenario, ReportsEveryMistakeWithItsPosition) {
+  auto sc = parse_scenario(R"([population]
+messages_per_dy = 2
+contacts = [9, 3]
+residential_share = 1.5
+[[actors]]
+kind = "s99"
+[[actors]]
+kind = "s1_high_rate"
+block = "soon"
+[extra]
+)",
+                           "bad.toml");
+  ASSERT_FALSE(sc);
+  const std::string& m = sc.error().message;
+  EXPECT_NE(m.find("bad.toml:2:"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown key population.messages_per_dy"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:3:"), std::string::npos) << m;
+  EXPECT_NE(m.find("low is above high"), std::string::npos) << m;
+  EXPECT_NE(m.find("residential_share must be between 0 and 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("actors.kind must be one of"), std::string::npos) << m;
+  EXPECT_NE(m.find("actors.block must be"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown table or key extra"), std::string::npos) << m;
+  EXPECT_FALSE(parse_scenario("[scenario\nname=", "syntax.toml"));
+  // Found by fuzz/scenario_fuzz: nan passed `v < low || v > high`, and a duration near 2^63 ms
+  // overflowed its conversion through double.
+  EXPECT_FALSE(parse_scenario("[population]\nresidential_share = nan\n", "nan.toml"));
+  EXPECT_FALSE(parse_scenario("[[actors]]\nkind = \"s1_high_rate\"\nrate_per_minute = [nan, 5]\n", "nan.toml"));
+  EXPECT_FALSE(parse_scenario("[[actors]]\nkind = \"s10_printer\"\ninterval = \"9223372036854775807ms\"\n", "big.toml"));
+  EXPECT_FALSE(parse_scenario("[population]\nretry_delays = [\"9223372036854775807ms\"]\n", "big.toml"));
+}
+
+// Synthetic texts; the assessor stands in for the classifier (ham 0.05, spam 0.97), no fingerprints.
+pw::sim::content_library library() {
+  std::vector<std::string> ham, spam;
+  for (int i = 0; i < 20; ++i) {
+    ham.push_back("From: a@example.org\nSubject: lunch " + std::to_string(i) + "\n\nSee you at noon, " +
+                  std::to_string(i) + ".\n");
+  }
+  spam.push_back("From: deals@example.net\nSubject: cheap watches\n\nBuy cheap watches at http://shop.example.com now.\n");
+  pw::sim::library_options lo;
+  lo.variants_per_campaign = 20;
+  lo.campaigns = 8;
+  lo.newsletters = 2;
+  lo.copies_per_newsletter = 10;
+  auto lib = pw::sim::build_library(ham, spam, lo, [](std::string_view raw, std::span<const std::string>) {
+    pw::relay::content_verdict v;
+    v.spam_probability = raw.find("atches") != std::string_view::npos ? 0.97 : 0.05;
+    return v;
+  });
+  EXPECT_TRUE(lib) << lib.error().message;
+  return std::move(*lib);
+}
+
+struct run_result {
+  pw::sim::scorecard card;
+  std::vector<pw::sim::subscriber_verdict> verdicts;
+};
+
+run_result run(const std::string& scenario_text, std::uint64_t subscribers, std::int64_t duration_ms,
+               std::uint64_t seed) {
+  static const pw::sim::content_library lib = library();
+  auto sc = parse_scenario(scenario_text, "test.toml");
+  EXPECT_TRUE(sc) << sc.error().message;
+  pw::sim::run_options ro;
+  ro.subscribers = subscribers;
+  ro.duration_ms = duration_ms;
+  ro.seed = seed;
+  auto sim = pw::sim::simulator::create(*sc, lib, ro);
+  EXPECT_TRUE(sim) << sim.error().message;
+  auto dir = pw::identity::cidr_directory::build(sim->directory_entries());
+  EXPECT_TRUE(dir) << dir.error().message;
+  pw::behavior::engine engine;
+  const pw::behavior::recipient_hasher hasher("a test secret of some length");
+  pw::sim::in_process_relay port(engine, hasher, *dir, nullptr);
+  auto card = sim->run(port);
+  EXPECT_TRUE(card) << card.error().message;
+  return {std::move(*card), sim->verdicts()};
+}
+
+const pw::sim::scenario_score* find(const pw::sim::scorecard& c, std::string_view kind) {
+  for (const auto& s : c.scenarios) {
+    if (s.kind == kind) return &s;
+  }
+  return nullptr;
+}
+
+constexpr const char* s1_scenario = R"([population]
+bot_daily_rate = 0
+hijack_weekly_rate = 0
+[[actors]]
+kind = "s1_high_rate"
+count = 5
+start = ["1h", "3h"]
+)";
+
+TEST(Simulator, HighRateBotsAreHeldWithinAMinuteAndPeopleAreNot) {
+  const run_result r = run(s1_scenario, 2000, 6LL * 3600'000, 1);
+  const auto* s1 = find(r.card, "s1_high_rate");
+  ASSERT_NE(s1, nullptr);
+  EXPECT_EQ(s1->actors, 5u);
+  EXPECT_EQ(s1->detected, 5u);
+  EXPECT_EQ(s1->contained, 5u);
+  EXPECT_LE(s1->time_to_contain.max_ms, 60'000);
+  EXPECT_GT(s1->spam_held, 0u);
+  const auto* people = find(r.card, "population");
+  ASSERT_NE(people, nullptr);
+  EXPECT_EQ(people->actors, 1995u);
+  EXPECT_GT(people->messages, 100u);
+  EXPECT_EQ(people->held, 0u);
+  EXPECT_EQ(people->messages_lost, 0u);
+  EXPECT_EQ(r.card.legitimate_messages_lost, 0u);
+  EXPECT_DOUBLE_EQ(r.card.detection_rate, 1.0);
+  // Verdicts: exactly the five bots' subscribers were held.
+  std::size_t held = 0;
+  for (const auto& v : r.verdicts) held += v.first_hold_ms >= 0 ? 1 : 0;
+  EXPECT_EQ(held, 5u);
+}
+
+TEST(Simulator, ARunIsAFunctionOfItsSeed) {
+  const run_result a = run(s1_scenario, 500, 3LL * 3600'000, 7);
+  const run_result b = run(s1_scenario, 500, 3LL * 3600'000, 7);
+  const run_result c = run(s1_scenario, 500, 3LL * 3600'000, 8);
+  EXPECT_EQ(a.card.run.messages, b.card.run.messages);
+  ASSERT_EQ(a.verdicts.size(), b.verdicts.size());
+  for (std::size_t i = 0; i < a.verdicts.size(); ++i) {
+    EXPECT_EQ(a.verdicts[i].highest, b.verdicts[i].highest);
+    EXPECT_EQ(a.verdicts[i].first_hold_ms, b.verdicts[i].first_hold_ms);
+  }
+  EXPECT_NE(a.card.run.messages, c.card.run.messages);
+}
+
+TEST(Simulator, LegitimateBulkKindsAreScoredApart) {
+  const run_result r = run(R"([population]
+bot_daily_rate = 0
+hijack_weekly_rate = 0
+[[actors]]
+kind = "s10_printer"
+count = 3
+[[actors]]
+kind = "s8_holiday"
+count = 3
+)",
+                           3000, 24LL * 3600'000, 3);
+  const auto* printer = find(r.card, "s10_printer");
+  const auto* holiday = find(r.card, "s8_holiday");
+  ASSERT_NE(printer, nullptr);
+  ASSERT_NE(holiday, nullptr);
+  EXPECT_EQ(printer->actors, 3u);
+  EXPECT_GE(printer->messages, 3u * 1400);  // one a minute for a day
+  EXPECT_EQ(printer->held, 0u);
+  EXPECT_EQ(holiday->actors, 3u);
+  EXPECT_EQ(holiday->held, 0u);
+  EXPECT_EQ(r.card.legitimate_messages_lost, 0u);
+}
+
+TEST(Simulator, RefusesScenariosThePopulationCannotHost) {
+  static const pw::sim::content_library lib = library();
+  auto sc = parse_scenario("[[actors]]\nkind = \"s9_list_owner\"\ncount = 500\n", "t.toml");
+  ASSERT_TRUE(sc);
+  pw::sim::run_options ro;
+  ro.subscribers = 100;
+  auto sim = pw::sim::simulator::create(*sc, lib, ro);
+  ASSERT_FALSE(sim);
+  EXPECT_NE(sim.error().message.find("not enough business subscribers"), std::string::npos) << sim.error().message;
+}
+
+}  // namespace
