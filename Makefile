@@ -16,7 +16,7 @@ deps:
 	scripts/install-deps
 
 build: deps
-	cmake --preset release >/dev/null
+	cmake --preset release -DPW_CORPUS_CACHE=$(CACHE) >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
 debug: deps
@@ -24,13 +24,13 @@ debug: deps
 	cmake --build --preset debug -j $(JOBS)
 
 asan: deps
-	cmake --preset asan-ubsan >/dev/null
+	cmake --preset asan-ubsan -DPW_CORPUS_CACHE=$(CACHE) >/dev/null
 	cmake --build --preset asan-ubsan -j $(JOBS)
 
-test-release: build
+test-release: build corpus
 	ctest --preset release
 
-test-asan: asan
+test-asan: asan corpus
 	ctest --preset asan-ubsan
 
 # Builds the libFuzzer targets with clang and runs each for a short while (replaying its corpus).

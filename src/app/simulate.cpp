@@ -16,6 +16,7 @@
 #include "fingerprint/fingerprint.hpp"
 #include "identity/directory.hpp"
 #include "message_files.hpp"
+#include "simulate_postfix.hpp"
 #include "relay/decider.hpp"
 #include "sim/scenario.hpp"
 #include "sim/scorecard.hpp"
@@ -179,7 +180,17 @@ int run_simulate(const simulate_options& o) {
   result<sim::scorecard> card = make_error(errc::unavailable, "no run");
   behavior::engine engine(settings.engine);
   const behavior::recipient_hasher hasher(secret);
-  {
+  if (o.through_postfix) {
+    // The daemon decides here; this process only drives it and reads its verdicts.
+    if (static_cast<double>(*duration) >= scenario->population.cleanup_delay_ms.low) {
+      return fail("a run through Postfix must end before the first clean-up (population.cleanup_delay starts at " +
+                  config::format_duration(static_cast<std::int64_t>(scenario->population.cleanup_delay_ms.low)) +
+                  "): releasing a hold through the daemon needs the abuse desk");
+    }
+    auto port = make_postfix_port(o.smtp, o.api, *directory);
+    if (!port) return fail(port.error().message);
+    card = simulator->run(**port);
+  } else {
     sim::in_process_relay port(engine, hasher, *directory, settings.campaigns.enabled ? &tracker : nullptr);
     card = simulator->run(port);
   }
@@ -189,7 +200,7 @@ int run_simulate(const simulate_options& o) {
   card->run.content_blind = o.content_blind;
   card->run.setup_seconds = setup_seconds;
   card->run.peak_rss_bytes = peak_rss_bytes();
-  card->run.engine_subscribers = engine.size();
+  card->run.engine_subscribers = o.through_postfix ? 0 : engine.size();  // through Postfix the daemon tracks them
   sim::summarise(*card);
   std::fputs(sim::render_text(*card).c_str(), stdout);
   if (!o.json_path.empty()) {
