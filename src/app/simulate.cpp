@@ -1,6 +1,7 @@
 #include "simulate.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -159,8 +160,18 @@ int run_simulate(const simulate_options& o) {
   ro.duration_ms = *duration;
   ro.seed = o.seed;
   ro.hold_timeout_ms = settings.engine.hold_timeout_ms;
-  progress_bar bar(!o.quiet && o.write_subscribers.empty());
-  ro.progress = [&bar](double done) { bar(done); };
+  // The bar only on a terminal (a log would fill with carriage returns); the same tick samples
+  // the tracker's active campaigns for the scorecard's peak (in process only: through Postfix the
+  // daemon's tracker is the one deciding).
+  progress_bar bar(!o.quiet && o.write_subscribers.empty() && isatty(STDERR_FILENO) == 1);
+  std::uint64_t campaigns_peak = 0;
+  ro.progress = [&](double done) {
+    bar(done);
+    if (!o.through_postfix && settings.campaigns.enabled) {
+      const auto now = ro.start_epoch_ms + static_cast<std::int64_t>(done * static_cast<double>(ro.duration_ms));
+      campaigns_peak = std::max<std::uint64_t>(campaigns_peak, tracker.list(now).size());
+    }
+  };
   auto simulator = sim::simulator::create(*scenario, *library, ro);
   if (!simulator) return fail(simulator.error().message);
 
@@ -200,6 +211,7 @@ int run_simulate(const simulate_options& o) {
   card->run.content_blind = o.content_blind;
   card->run.setup_seconds = setup_seconds;
   card->run.peak_rss_bytes = peak_rss_bytes();
+  card->run.campaigns_active_peak = campaigns_peak;
   card->run.engine_subscribers = o.through_postfix ? 0 : engine.size();  // through Postfix the daemon tracks them
   sim::summarise(*card);
   std::fputs(sim::render_text(*card).c_str(), stdout);

@@ -631,9 +631,13 @@ std::string render_text(const scorecard& card) {
   out += "scenario  " + ascii_cell(run.scenario_name, 60) + " (" + ascii_cell(run.scenario_file, 120) + ")\n";
   out += "run       " + std::to_string(run.subscribers) + " subscribers, " + duration_text(run.duration_ms) +
          " simulated, seed " + std::to_string(run.seed) + ", " + mode_text(run) + "\n";
-  out += "traffic   " + std::to_string(run.messages) + " messages, " + std::to_string(run.recipients) +
-         " recipients, " + std::to_string(run.engine_subscribers) + " subscribers tracked, peak " +
-         std::to_string(run.campaigns_active_peak) + " campaigns active\n";
+  out += "traffic   " + std::to_string(run.messages) + " messages, " + std::to_string(run.recipients) + " recipients";
+  // Through Postfix the daemon holds the engine and tracker; their sizes are its, not this run's.
+  if (!run.through_postfix) {
+    out += ", " + std::to_string(run.engine_subscribers) + " subscribers tracked, peak " +
+           std::to_string(run.campaigns_active_peak) + " campaigns active";
+  }
+  out += "\n";
   out += "cost      wall " + fixed(run.wall_seconds, 1) + " s (setup " + fixed(run.setup_seconds, 1) +
          " s), peak RSS " + mib_text(run.peak_rss_bytes) + " MiB\n";
 
