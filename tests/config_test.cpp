@@ -433,7 +433,7 @@ TEST(Config, DescriptionListsEveryOptionWithTypeAndDefault) {
     EXPECT_NE(d.find(name), std::string::npos) << name;
   }
   EXPECT_NE(d.find("default `\"inet:127.0.0.1:10050\"`"), std::string::npos);
-  EXPECT_NE(d.find("default 2 plans: \"residential\", \"business\""), std::string::npos);
+  EXPECT_NE(d.find("default 3 plans: \"residential\", \"business\", \"bulk\""), std::string::npos);
   EXPECT_NE(d.find("one of accept, tempfail — default `\"accept\"`"), std::string::npos);
 }
 

@@ -128,7 +128,17 @@ std::vector<plan_settings> engine_settings::default_plans() {
   business.floor_messages = {20, 60, 200, 500};
   business.floor_recipients = {50, 150, 400, 1000};
   business.throttle_messages_per_hour = 300;
-  return {residential, business};
+  // Registered bulk senders (a list server, a newsletter under a port-25 exemption): allowances
+  // sized for fan-out to thousands, so their regular mail never crosses a threshold, while spam to
+  // strangers from changing clients (a hijacked account: takeover evidence) still throttles them.
+  plan_settings bulk = business;
+  bulk.name = "bulk";
+  bulk.prior_messages_per_day = 2000;
+  bulk.prior_recipients_per_day = 20000;
+  bulk.floor_messages = {100, 500, 2000, 10000};
+  bulk.floor_recipients = {2500, 10000, 40000, 200000};
+  bulk.throttle_messages_per_hour = 3000;
+  return {residential, business, bulk};
 }
 
 result<void> validate(const engine_settings& s) {

@@ -191,6 +191,7 @@ result<submission_result> in_process_relay::submit(const submission& s) {
   env.size_bytes = static_cast<std::uint32_t>(s.content->raw.size());
   const relay::outcome o = _decider.decide(_directory, env, s.content->verdict, _campaigns, s.now_ms);
   out.level = o.decision.lvl;
+  if (out.level >= behavior::level::throttle) out.reasons = o.reasons;
   if (o.decision.act == behavior::action::defer) {
     out.tempfailed = true;
     out.accepted.assign(s.recipients.size(), false);
@@ -684,6 +685,7 @@ struct simulator::impl {
   std::vector<retry_rec> retries;
   std::vector<std::uint32_t> free_retries;
   std::unordered_map<std::uint32_t, std::vector<std::int64_t>> held_legit;  // sub → first tries waiting in hold
+  std::unordered_map<std::uint32_t, std::string> first_throttle_why;         // sub → reasons (for --verdicts)
 
   result<void> place(std::uint64_t seed);
   std::int32_t compromise(std::uint32_t sub, std::string_view slot_kind);
@@ -738,7 +740,10 @@ result<void> simulator::impl::place(std::uint64_t seed) {
     st.roams = st.uses_login && r.chance(p.roaming_share);
     pl.address = subscriber_address(i);
     pl.business = st.business;
-    if (st.business) pl.id = "biz-" + std::to_string(i);
+    if (st.business) {
+      pl.id = "biz-" + std::to_string(i);
+      pl.plan = "business";
+    }
     if (st.uses_login) pl.login = "user" + std::to_string(i) + "@isp.example";
     st.contacts = static_cast<std::uint32_t>(r.count_in(p.contacts));
   }
@@ -802,6 +807,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
         for (std::uint32_t h : pick_hosts(ar, a.count, true, false, "business", err)) {
           w.subs[h].slot = slot_of("s7_newsletter");
           w.subs[h].list_login = true;
+          w.plans[h].plan = "bulk";  // registered with its exemption
           w.plans[h].login = "biz-" + std::to_string(h) + "@isp.example";
           slots_used[w.subs[h].slot] = 1;
           w.actors.push_back(std::make_unique<newsletter>(h, next_seed(), start_of(a, ar), a, w.take_newsletter()));
@@ -825,6 +831,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
       case actor_kind::s9_list_owner:
         for (std::uint32_t h : pick_hosts(ar, a.count, true, false, "business", err)) {
           w.subs[h].slot = slot_of("s9_list_owner");
+          w.plans[h].plan = "bulk";
           slots_used[w.subs[h].slot] = 1;
           w.actors.push_back(std::make_unique<list_owner>(h, next_seed(), a.start_ms.high > 0 ? start_of(a, ar) : 0, a));
         }
@@ -916,8 +923,8 @@ std::vector<identity::directory_entry> simulator::directory_entries() const {
   for (std::size_t i = 0; i < _impl->w.plans.size(); ++i) {
     const subscriber_plan& pl = _impl->w.plans[i];
     if (!pl.business) continue;
-    out.push_back({pl.address, pl.id, "business", ""});
-    if (_impl->w.subs[i].list_login) out.push_back({pl.login, pl.id, "business", ""});
+    out.push_back({pl.address, pl.id, pl.plan, ""});
+    if (_impl->w.subs[i].list_login) out.push_back({pl.login, pl.id, pl.plan, ""});
   }
   return out;
 }
@@ -927,8 +934,11 @@ std::vector<subscriber_verdict> simulator::verdicts() const {
   out.reserve(_impl->w.subs.size());
   for (std::size_t i = 0; i < _impl->w.subs.size(); ++i) {
     const subscriber_state& st = _impl->w.subs[i];
+    const std::uint8_t slot = st.compromise >= 0 ? _impl->w.compromises[st.compromise].slot : st.slot;
+    auto why = _impl->first_throttle_why.find(static_cast<std::uint32_t>(i));
     out.push_back({_impl->w.plans[i].address, _impl->w.plans[i].login, st.max_level, st.first_throttle_ms,
-                   st.first_hold_ms});
+                   st.first_hold_ms, std::string(slot_titles[slot].kind),
+                   why == _impl->first_throttle_why.end() ? std::string() : why->second});
   }
   return out;
 }
@@ -1090,7 +1100,10 @@ result<scorecard> simulator::run(relay_port& port) {
     // Levels: what the subscriber reached, and when, relative to its compromise.
     const level lvl = res->level;
     st.max_level = std::max(st.max_level, lvl);
-    if (lvl >= level::throttle && st.first_throttle_ms < 0) st.first_throttle_ms = e.t;
+    if (lvl >= level::throttle && st.first_throttle_ms < 0) {
+      st.first_throttle_ms = e.t;
+      m.first_throttle_why[s] = res->reasons;
+    }
     if (lvl == level::hold && st.first_hold_ms < 0) st.first_hold_ms = e.t;
     if (cs != nullptr && cs->start_ms >= 0) {
       const std::int64_t since = e.t - cs->start_ms;

@@ -52,11 +52,18 @@
 // - Takeover (stolen credentials, a bot rotating HELO names): the HELO hash the caller passes
 //   covers the client's HELO name and address (relay::decider), so a change means the mail came
 //   from another client. When the last hour's mail is spammy (mean probability ≥ 0.9 → q = 1, from
-//   0.8 → 0) and mostly to new recipients (share ≥ 0.8 in the worst window), client changes in the
+//   0.8 → 0) and mostly to new recipients (share ≥ 0.8 in the hour), client changes in the
 //   hour beyond one earn suspicion ≥ hold_at × takeover_weight × q × min(1, changes − 1), not
 //   capped by the no-volume rule: the second client change of such mail holds. A subscriber's own
 //   devices (home machine, phone on changing addresses) change the client too, but their mail is
 //   not spam to strangers; measured with `portwarden simulate` (population with roaming logins).
+//   Without spammy content, a client that changed more than three times in the hour while ≥ 90 %
+//   of the hour's recipients are new earns throttle (× takeover_weight), never hold.
+// - Strangers in a campaign: when ≥ 5 messages to ≥ 10 recipients in 24 h went ≥ 90 % to new
+//   recipients (ramping from 80 %), the
+//   active-campaign share of the hour (weight: one campaign message) earns up to throttle_at × campaign_weight,
+//   whatever the content scores — the low-and-slow bot sharing its template; a chain letter goes
+//   to known contacts. Never beyond throttle: campaign membership with behaviour opens a case.
 // - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
 //   let through): when `on_recipient` answers defer, a recipient not in the filter counts as an
 //   attempted message with one new recipient (and a new domain when the domain is new) — except in
@@ -250,7 +257,7 @@ struct plan_settings {
   // Evidence weights.
   double novelty_weight = 1.0;   // share of new recipients (and, at 0.6×, of new domains)
   double content_weight = 1.2;   // mean spam probability above 0.5, scaled to 0..1
-  double churn_weight = 0.25;    // per log2 of sender or HELO changes per hour beyond 2
+  double churn_weight = 0.75;    // per log2 of sender or HELO changes per hour beyond 2
   double takeover_weight = 1.0;  // client changes + spammy mail to new recipients (see the contract); 0 disables
   double campaign_weight = 1.0;  // active-campaign evidence (see the contract above); 0 disables it
   // While throttled: messages per hour accepted before deferring.
@@ -268,7 +275,7 @@ struct engine_settings {
   std::string default_plan = "residential";
   std::vector<plan_settings> plans = default_plans();
 
-  static std::vector<plan_settings> default_plans();  // "residential" and "business"
+  static std::vector<plan_settings> default_plans();  // "residential", "business" and "bulk"
 };
 
 // Validates settings (thresholds ordered and positive, hysteresis in (0,1), known default plan,

@@ -98,6 +98,7 @@ struct submission_result {
   bool held = false;            // the message (all accepted recipients) went to the hold queue
   bool tempfailed = false;      // 451 at end of message: nothing accepted
   behavior::level level = behavior::level::normal;  // the subscriber's level after the message
+  std::string reasons;  // the decision's reasons in words (numbers only); may be empty (through Postfix)
 };
 
 // Where submissions go. `release` is the desk lifting a hold after the customer cleaned up.
@@ -139,6 +140,8 @@ struct subscriber_plan {
   std::string address;  // 10.x.y.z
   std::string login;    // empty unless the subscriber submits with SASL
   bool business = false;
+  std::string plan;     // the directory's plan for it: "business", or "bulk" for the registered bulk
+                        // senders (S7 newsletters, S9 list servers); "" for residential (default plan)
   std::string id;       // the id the directory gives it ("biz-<n>"; "" for residential: ip:<addr>)
 };
 
@@ -149,6 +152,8 @@ struct subscriber_verdict {
   behavior::level highest = behavior::level::normal;
   std::int64_t first_throttle_ms = -1;  // simulated time since the run's start; -1: never
   std::int64_t first_hold_ms = -1;
+  std::string role;               // its scorecard kind: "population", "s9_list_owner", "s1_high_rate"...
+  std::string first_throttle_why; // the reasons when it first reached throttle (numbers only)
 };
 
 class simulator {
@@ -161,7 +166,8 @@ class simulator {
   ~simulator();
 
   const std::vector<subscriber_plan>& subscribers() const;
-  // The directory entries for the business subscribers (CIDR host routes → id, plan "business").
+  // The directory entries for the business subscribers (host routes → id and plan; S7 senders also
+  // by login).
   std::vector<identity::directory_entry> directory_entries() const;
 
   // Runs the whole duration through `port`; errors from the port abort the run.
