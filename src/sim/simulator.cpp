@@ -247,7 +247,7 @@ struct compromise_state {
   std::uint8_t slot = 0;
   std::int64_t start_ms = -1;  // first compromised message
   std::int64_t flag_ms = -1, detect_ms = -1, contain_ms = -1;
-  std::uint64_t relayed_before = 0, relayed = 0, held = 0, deferred = 0, messages = 0, recipients = 0;
+  std::uint64_t relayed_before = 0, relayed = 0, held = 0, deferred = 0;
   bool stopped = false;  // cleaned up
 };
 
@@ -390,15 +390,13 @@ class person final : public actor {
 class bot final : public actor {
  public:
   enum class style : std::uint8_t { high_rate, steady, slow };
-  bot(world& w, std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t start, style s,
+  bot(std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t start, style s,
       const actor_settings& a, std::size_t campaign)
       : actor(host, comp, seed, start), _style(s), _a(a), _campaign(campaign) {
     _rate_per_ms = (s == style::slow ? r.in(a.rate_per_hour) / hour_ms : r.in(a.rate_per_minute) / minute_ms);
     _helo = hex(r.next()) + ".example";
     _sender = "info@" + hex(r.next()) + ".example.org";
     _switch_at = start + r.in_ms(a.campaign_switch_ms);
-    _switch_campaigns = a.campaigns;
-    (void)w;
     begin_block(start);
   }
   bool emit(world& w, message& m) override {
@@ -461,7 +459,6 @@ class bot final : public actor {
   double _rate_per_ms = 0;
   std::string _helo, _sender;
   std::int64_t _block_start = 0, _block_end = 0, _switch_at = never;
-  std::uint64_t _switch_campaigns = 0;
   std::uint32_t _burst_left = 0;
   std::uint64_t _variant = 0;
 };
@@ -471,7 +468,7 @@ class hijacker final : public actor {
  public:
   hijacker(world& w, std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t start, bool burst,
            const actor_settings& a)
-      : actor(host, comp, seed, start), _a(a), _campaign(w.take_campaign()) {
+      : actor(host, comp, seed, start), _campaign(w.take_campaign()) {
     const double rcpt_per_hour = burst ? r.in(a.burst_recipients_per_hour) : r.in(a.trickle_recipients_per_hour);
     _end = start + (burst ? r.in_ms(a.burst_ms) : r.in_ms(a.trickle_ms));
     _rcpts_per_message = burst ? 5 : 2;
@@ -494,7 +491,6 @@ class hijacker final : public actor {
   }
 
  private:
-  actor_settings _a;
   std::size_t _campaign;
   std::int64_t _end = never;
   std::size_t _rcpts_per_message = 1;
@@ -769,7 +765,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
         for (std::uint64_t c = 0; c < std::max<std::uint64_t>(1, a.campaigns); ++c) campaigns.push_back(w.take_campaign());
         for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
           const auto c = compromise(h, kind_name(a.kind));
-          w.actors.push_back(std::make_unique<bot>(w, h, c, next_seed(), start_of(a, ar), st, a,
+          w.actors.push_back(std::make_unique<bot>(h, c, next_seed(), start_of(a, ar), st, a,
                                                    campaigns[ar.below(campaigns.size())]));
         }
         break;
@@ -785,7 +781,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
             b.campaign_switch_ms = {1e15, 1e15};  // one campaign throughout
             const bool slow = ar.chance(a.slow_share);
             if (!slow) b.rate_per_minute = {15, 35};
-            w.actors.push_back(std::make_unique<bot>(w, h, c, next_seed(), std::max<std::int64_t>(0, t0 + jitter),
+            w.actors.push_back(std::make_unique<bot>(h, c, next_seed(), std::max<std::int64_t>(0, t0 + jitter),
                                                      slow ? bot::style::slow : bot::style::steady, b, campaign));
           }
         }
@@ -868,7 +864,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
       if (a.kind == actor_kind::s2_steady) a.rate_per_minute = {15, 35}, a.block_ms = {10.0 * hour_ms, 14.0 * hour_ms};
       const auto c = compromise(s, kind_name(a.kind));
       const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(opts.duration_ms)));
-      w.actors.push_back(std::make_unique<bot>(w, s, c, next_seed(), start,
+      w.actors.push_back(std::make_unique<bot>(s, c, next_seed(), start,
                                                k == 0 ? bot::style::high_rate : k == 1 ? bot::style::steady : bot::style::slow,
                                                a, background_campaigns[br.below(background_campaigns.size())]));
     } else if (st.uses_login && br.chance(p_hijack)) {
@@ -1130,8 +1126,6 @@ result<scorecard> simulator::run(relay_port& port) {
       }
     }
     if (!legit) {
-      cs->messages++;
-      cs->recipients += msg.rcpts.size();
       cs->deferred += deferred.size();
       slots[cs->slot].spam_deferred += deferred.size();
       if (accepted > 0) {

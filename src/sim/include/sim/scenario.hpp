@@ -89,6 +89,9 @@ struct actor_settings {
   range block_ms = {2.0 * 3600'000, 6.0 * 3600'000};  // s1 active blocks; s2 active hours per day
   range gap_ms = {1.0 * 3600'000, 6.0 * 3600'000};    // s1 pauses between blocks
   range burst = {2, 5};                 // s3 messages per burst
+  // Recorded with the scenario but not yet observed by anything: the relay cannot tell an invalid
+  // recipient at RCPT (it bounces later) and bounce evidence needs delivery-log ingest, which is not
+  // built; bots' recipients are drawn from a large space, so the per-domain cap holds anyway.
   double max_per_domain_per_day = 10;   // s3
   range invalid_recipient_share = {0.25, 0.25};  // s1, s3, s5 (hard bounces)
   double multi_recipient_share = 0.2;   // s2 envelopes with many recipients ...
