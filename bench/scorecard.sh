@@ -25,7 +25,7 @@ if [[ -z "${PW_SOURCE:-}" ]]; then
   git -C "$ROOT" diff --quiet HEAD -- src || PW_SOURCE="$PW_SOURCE + uncommitted changes in src/"
 fi
 
-"$PW" train --list "$CACHE/split-a/train.list" -m "$OUT/model" > /dev/null
+[[ -n "${SCORECARD_REPORT_ONLY:-}" ]] || "$PW" train --list "$CACHE/split-a/train.list" -m "$OUT/model" > /dev/null
 
 # One line per run: NAME SCENARIO SUBSCRIBERS DURATION SEED
 jobs=()
@@ -49,7 +49,10 @@ run_one() {
 }
 export -f run_one
 export PW CACHE OUT
-printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run_one "$@"' _ {}
+# SCORECARD_REPORT_ONLY=1 with SCORECARD_OUT=DIR of an earlier run rewrites the report alone.
+if [[ -z "${SCORECARD_REPORT_ONLY:-}" ]]; then
+  printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run_one "$@"' _ {}
+fi
 
 python3 - "$OUT" "$SCORECARD_MD" "$PW_SOURCE" "$SEEDS" <<'PY'
 import glob, json, math, os, platform, subprocess, sys
@@ -169,6 +172,41 @@ if speed:
       f"(setup {r['setup_seconds']:.0f} s: corpus, scoring and fingerprinting the content library), peak RSS "
       f"**{r['peak_rss_bytes'] / 2**20:.0f} MiB**, {r['engine_subscribers']:,} subscribers tracked by the engine. Bar: <= 10 minutes.")
     w("")
+# The bars of issue 5, each from the runs above (scenario files and the population pooled).
+allk = {}
+for name in scen_files + ["population"]:
+    for kind, k in merge(load(name)).items():
+        a = allk.setdefault(kind, {"actors": 0, "detected": 0, "contained": 0, "ttd": [], "ttc": [], "worst": 0, "title": k["title"]})
+        for f in ["actors", "detected", "contained"]: a[f] += k[f]
+        a["ttd"] += k["ttd"]; a["ttc"] += k["ttc"]; a["worst"] = max(a["worst"], k["worst"])
+def met(ok): return "met" if ok else "**not met**"
+w("## The bars")
+w("")
+w("| bar | measured | |")
+w("|---|---|---|")
+w(f"| compromised detected >= 99.5 % over S1-S5 and S7 hijacked | {bar_detected} of {bar_actors} in the scenario files = {100 * bar_detected / max(bar_actors, 1):.2f} % | {met(bar_detected >= 0.995 * bar_actors)} |")
+for kind in ["s1_high_rate", "s5_burst"]:
+    k = allk.get(kind)
+    if not k: continue
+    ttc = max(k["ttc"]) if k["ttc"] else None
+    ok = k["contained"] == k["actors"] and ttc is not None and ttc <= 60000 and k["worst"] <= 10
+    w(f"| {k['title']}: contained within 60 s, <= 10 spam relayed | {k['contained']} of {k['actors']} contained; slowest {dur(ttc)}; "
+      f"worst actor relayed {k['worst']} | {met(ok)} |")
+k = allk.get("s3_low_slow")
+if k:
+    slow = [t for t in k["ttd"] if t > 86400000]
+    ok = k["detected"] == k["actors"] and not slow
+    w(f"| S3 detected within 24 h | {k['detected']} of {k['actors']} detected, {len(slow)} of them after 24 h | {met(ok)} |")
+if pop:
+    held = sum(r["overall"]["legitimate_held"] for r in pop); thr = max(r["overall"]["throttled_per_100k_months"] for r in pop)
+    lost = sum(r["overall"]["legitimate_messages_lost"] for r in pop)
+    w(f"| legitimate held: 0 (100k x 30 d, every reporting seed) | {held} | {met(held == 0)} |")
+    w(f"| legitimate throttled <= 1 per 100k subscriber-months | worst seed {thr:.2f} | {met(thr <= 1)} |")
+    w(f"| legitimate messages lost: 0 | {lost} (population) and {sum(k['messages_lost'] for _, k in legit_rows)} (scenario files) | {met(lost == 0 and all(k['messages_lost'] == 0 for _, k in legit_rows))} |")
+if speed:
+    r = speed[0]["run"]
+    w(f"| 1,000,000 subscribers x 24 h in <= 10 minutes | {r['wall_seconds'] + r['setup_seconds']:.0f} s including setup | {met(r['wall_seconds'] + r['setup_seconds'] <= 600)} |")
+w("")
 w("Commands: `bench/scorecard.sh CACHE`; one run: `portwarden simulate --scenario sim/scenarios/FILE --subscribers N "
   "--duration D --seed S --cache CACHE -m MODEL --json F --html F`.")
 open(md_path, "w").write("\n".join(lines) + "\n")

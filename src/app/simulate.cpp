@@ -146,6 +146,10 @@ int run_simulate(const simulate_options& o) {
   }
   sim::library_options lo;
   lo.variants_per_campaign = o.variants;
+  // One newsletter per S7 sender, as each business writes its own.
+  for (const auto& a : scenario->actors) {
+    if (a.kind == sim::actor_kind::s7_newsletter) lo.newsletters = std::max<std::size_t>(lo.newsletters, a.count);
+  }
   lo.keep_raw = o.through_postfix;
   lo.seed = o.seed;
   auto library = sim::build_library(ham, spam, lo, [&](std::string_view raw, std::span<const std::string> rcpts) {

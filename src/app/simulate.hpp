@@ -1,8 +1,8 @@
 // app/simulate.hpp — `portwarden simulate`: issue 5's ISP simulator and detection scorecard.
 //
 // Purpose: wires the simulator (src/sim) to its inputs and outputs. It reads the scenario file and
-// the corpus (CACHE/split-a: the classifier is trained on train.list unless --model is given; the
-// people's mail and the spam templates come from test.list, so the model never saw them), builds
+// the corpus (CACHE/split-a: the model, `--model`, is one `portwarden train` made from train.list;
+// the people's mail and the spam templates come from test.list, so the model never saw them), builds
 // the content library (every text scored and fingerprinted once), and runs the population either
 // in process — the daemon's decider, engine and campaign tracker, on the same settings a
 // portwarden.toml gives the daemon (--config) — or through a real Postfix relay with
@@ -28,7 +28,7 @@ struct simulate_options {
   std::string duration = "24h";
   std::uint64_t seed = 1;
   std::string cache = ".cache";
-  std::string model;          // "" = train one on CACHE/split-a/train.list
+  std::string model;          // required unless content_blind (portwarden train on CACHE/split-a/train.list)
   std::string config;         // portwarden.toml for engine, campaign and privacy settings; "" = defaults
   bool content_blind = false;
   std::string json_path;

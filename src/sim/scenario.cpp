@@ -205,8 +205,8 @@ std::map<std::string, binder> actor_keys(actor_settings& a, std::string& kind_te
       {"kind", text(kind_text, 32)},
       {"count", count(a.count, max_actors_per_entry)},
       {"start", span_of(a.start_ms, true, 0, year_ms)},
-      {"rate_per_minute", span_of(a.rate_per_minute, false, 0, 100'000)},
-      {"rate_per_hour", span_of(a.rate_per_hour, false, 0, 100'000)},
+      {"rate_per_minute", span_of(a.rate_per_minute, false, 0.01, 100'000)},
+      {"rate_per_hour", span_of(a.rate_per_hour, false, 0.01, 100'000)},
       {"block", span_of(a.block_ms, true, 60'000, day_ms)},
       {"gap", span_of(a.gap_ms, true, 0, 30 * day_ms)},
       {"burst", span_of(a.burst, false, 1, 1000)},
@@ -252,6 +252,16 @@ constexpr std::array<std::string_view, 10> kind_names = {
 
 std::string_view kind_name(actor_kind k) noexcept { return kind_names[static_cast<std::size_t>(k)]; }
 
+actor_settings default_actor(actor_kind k) {
+  actor_settings a;
+  a.kind = k;
+  if (k == actor_kind::s2_steady || k == actor_kind::s4_campaign) {
+    a.rate_per_minute = {15, 35};
+    a.block_ms = {10.0 * 3600'000, 14.0 * 3600'000};
+  }
+  return a;
+}
+
 result<scenario> parse_scenario(std::string_view text_in, std::string_view origin) {
   if (text_in.size() > max_scenario_bytes) {
     return make_error(errc::invalid_config, std::string(origin) + ": larger than " +
@@ -288,10 +298,15 @@ result<scenario> parse_scenario(std::string_view text_in, std::string_view origi
         continue;
       }
       for (const auto& entry : *arr) {
-        actor_settings a;
+        // The kind first: it chooses the defaults the other keys override.
         std::string kind_text;
-        read_table(*entry.as_table(), "actors.", actor_keys(a, kind_text), r);
+        if (auto kind_node = entry.as_table()->get("kind"); kind_node != nullptr && kind_node->value_exact<std::string>()) {
+          kind_text = *kind_node->value_exact<std::string>();
+        }
         auto it = std::find(kind_names.begin(), kind_names.end(), kind_text);
+        actor_settings a = it == kind_names.end() ? actor_settings{} : default_actor(static_cast<actor_kind>(it - kind_names.begin()));
+        read_table(*entry.as_table(), "actors.", actor_keys(a, kind_text), r);
+        it = std::find(kind_names.begin(), kind_names.end(), kind_text);
         if (it == kind_names.end()) {
           r.problem(entry, "actors.kind must be one of s1_high_rate, s2_steady, s3_low_slow, s4_campaign, "
                            "s5_hijack, s6_contacts, s7_newsletter, s8_holiday, s9_list_owner, s10_printer");

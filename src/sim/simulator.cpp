@@ -69,8 +69,8 @@ std::string subscriber_address(std::uint64_t i) {
   const std::uint64_t n = i + 256;  // skip 10.0.0.x
   return "10." + std::to_string((n >> 16) & 255) + "." + std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
 }
-std::string attacker_address(rng& r) {
-  return "198.51." + std::to_string(100 + r.below(100)) + "." + std::to_string(1 + r.below(254));
+std::string attacker_address(rng& r) {  // the documentation networks TEST-NET-2 and -3 (RFC 5737)
+  return (r.chance(0.5) ? "198.51.100." : "203.0.113.") + std::to_string(1 + r.below(254));
 }
 // Destination domains: a few big mailbox providers take most mail, then a long tail.
 std::string destination_domain(rng& r) {
@@ -390,9 +390,12 @@ class person final : public actor {
 class bot final : public actor {
  public:
   enum class style : std::uint8_t { high_rate, steady, slow };
+  // `campaigns`: the templates of its entry (or botnet); it starts on a random one and an S2 bot
+  // switches to the next every campaign_switch.
   bot(std::uint32_t host, std::int32_t comp, std::uint64_t seed, std::int64_t start, style s,
-      const actor_settings& a, std::size_t campaign)
-      : actor(host, comp, seed, start), _style(s), _a(a), _campaign(campaign) {
+      const actor_settings& a, std::vector<std::size_t> campaigns)
+      : actor(host, comp, seed, start), _style(s), _a(a), _campaigns(std::move(campaigns)) {
+    _current = r.below(_campaigns.size());
     _rate_per_ms = (s == style::slow ? r.in(a.rate_per_hour) / hour_ms : r.in(a.rate_per_minute) / minute_ms);
     _helo = hex(r.next()) + ".example";
     _sender = "info@" + hex(r.next()) + ".example.org";
@@ -412,10 +415,10 @@ class bot final : public actor {
     if (_style == style::steady && r.chance(_a.multi_recipient_share)) n = r.count_in(_a.multi_recipients);
     for (std::size_t i = 0; i < n; ++i) m.rcpts.push_back(random_recipient(r));
     if (_style == style::steady && next_ms >= _switch_at) {
-      _campaign = w.take_campaign();
+      _current = (_current + 1) % _campaigns.size();
       _switch_at = next_ms + r.in_ms(_a.campaign_switch_ms);
     }
-    const auto& pool = w.lib.campaigns[_campaign];
+    const auto& pool = w.lib.campaigns[_campaigns[_current]];
     m.content = &pool[_variant++ % pool.size()];
     m.spam = true;
     advance();
@@ -455,7 +458,8 @@ class bot final : public actor {
   }
   style _style;
   actor_settings _a;
-  std::size_t _campaign;
+  std::vector<std::size_t> _campaigns;
+  std::size_t _current = 0;
   double _rate_per_ms = 0;
   std::string _helo, _sender;
   std::int64_t _block_start = 0, _block_end = 0, _switch_at = never;
@@ -765,8 +769,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
         for (std::uint64_t c = 0; c < std::max<std::uint64_t>(1, a.campaigns); ++c) campaigns.push_back(w.take_campaign());
         for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
           const auto c = compromise(h, kind_name(a.kind));
-          w.actors.push_back(std::make_unique<bot>(h, c, next_seed(), start_of(a, ar), st, a,
-                                                   campaigns[ar.below(campaigns.size())]));
+          w.actors.push_back(std::make_unique<bot>(h, c, next_seed(), start_of(a, ar), st, a, campaigns));
         }
         break;
       }
@@ -777,12 +780,10 @@ result<void> simulator::impl::place(std::uint64_t seed) {
           for (std::uint32_t h : pick_hosts(ar, ar.count_in(a.bots), false, false, "residential", err)) {
             const auto c = compromise(h, "s4_campaign");
             const std::int64_t jitter = static_cast<std::int64_t>(ar.below(2 * a.start_spread_ms + 1)) - a.start_spread_ms;
-            actor_settings b = a;
-            b.campaign_switch_ms = {1e15, 1e15};  // one campaign throughout
             const bool slow = ar.chance(a.slow_share);
-            if (!slow) b.rate_per_minute = {15, 35};
             w.actors.push_back(std::make_unique<bot>(h, c, next_seed(), std::max<std::int64_t>(0, t0 + jitter),
-                                                     slow ? bot::style::slow : bot::style::steady, b, campaign));
+                                                     slow ? bot::style::slow : bot::style::steady, a,
+                                                     std::vector<std::size_t>{campaign}));
           }
         }
         break;
@@ -859,17 +860,14 @@ result<void> simulator::impl::place(std::uint64_t seed) {
       double u = br.uniform() * weight_total;
       std::size_t k = 0;
       while (k + 1 < p.bot_kind_weights.size() && u >= p.bot_kind_weights[k]) u -= p.bot_kind_weights[k++];
-      actor_settings a;
-      a.kind = static_cast<actor_kind>(k);
-      if (a.kind == actor_kind::s2_steady) a.rate_per_minute = {15, 35}, a.block_ms = {10.0 * hour_ms, 14.0 * hour_ms};
+      const actor_settings a = default_actor(static_cast<actor_kind>(k));
       const auto c = compromise(s, kind_name(a.kind));
       const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(opts.duration_ms)));
       w.actors.push_back(std::make_unique<bot>(s, c, next_seed(), start,
                                                k == 0 ? bot::style::high_rate : k == 1 ? bot::style::steady : bot::style::slow,
-                                               a, background_campaigns[br.below(background_campaigns.size())]));
+                                               a, background_campaigns));
     } else if (st.uses_login && br.chance(p_hijack)) {
-      actor_settings a;
-      a.kind = actor_kind::s5_hijack;
+      const actor_settings a = default_actor(actor_kind::s5_hijack);
       const bool burst = br.chance(0.5);
       const auto c = compromise(s, burst ? "s5_burst" : "s5_trickle");
       const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(opts.duration_ms)));
@@ -1160,7 +1158,8 @@ result<scorecard> simulator::run(relay_port& port) {
   // Per-subscriber outcomes into the slots.
   for (std::uint32_t s = 0; s < w.subs.size(); ++s) {
     const subscriber_state& st = w.subs[s];
-    if (st.compromise >= 0) continue;
+    // A compromise that had not begun by the end leaves a legitimate subscriber.
+    if (st.compromise >= 0 && w.compromises[st.compromise].start_ms >= 0) continue;
     scenario_score& sc = slots[st.slot];
     sc.actors++;
     if (st.max_level >= level::watch) sc.tagged++;

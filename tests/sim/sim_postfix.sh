@@ -1,13 +1,13 @@
 # The simulator's real-Postfix rig (`portwarden simulate --through-postfix`), shared by the test
 # (tests/sim/through_postfix_test.sh) and the demo (scripts/demo): a private Postfix relay on
 # loopback that trusts XCLIENT from 127.0.0.1 and relays for the simulated subscribers' networks
-# (10/8 homes and businesses, 100.64/10 phones, 198.51/16 attackers), `portwarden serve` on the API
+# (10/8 homes and businesses, 100.64/10 phones, 198.51.100/24 and 203.0.113/24 attackers), `portwarden serve` on the API
 # clock as its milter + policy service, and smtp-sink behind it. Source it after tests/relay/lib.sh;
 # needs root and postfix.
 #
 # sim_rig_start DIR PORTWARDEN MODEL SUBSCRIBER_FILE: writes DIR/portwarden.toml, starts sink,
 # daemon and Postfix. The subscriber file comes from `portwarden simulate --write-subscribers`.
-SIM_NETWORKS="10.0.0.0/8 100.64.0.0/10 198.51.0.0/16"
+SIM_NETWORKS="10.0.0.0/8 100.64.0.0/10 198.51.100.0/24 203.0.113.0/24"
 
 sim_rig_start() {
   local d=$1 pw=$2 model=$3 subscribers=$4

@@ -61,9 +61,11 @@
 //   of the hour's recipients are new earns throttle (× takeover_weight), never hold.
 // - Strangers in a campaign: when ≥ 5 messages to ≥ 10 recipients in 24 h went ≥ 90 % to new
 //   recipients (ramping from 80 %), the
-//   active-campaign share of the hour (weight: one campaign message) earns up to throttle_at × campaign_weight,
-//   whatever the content scores — the low-and-slow bot sharing its template; a chain letter goes
-//   to known contacts. Never beyond throttle: campaign membership with behaviour opens a case.
+//   active-campaign share of the hour (weight: one campaign message) earns up to throttle_at ×
+//   campaign_weight × a content factor (0 up to the campaign's mean probability 0.5, 1 from 0.7):
+//   the low-and-slow bot sharing a template the classifier half-recognises. Identical texts to new
+//   people with ham-like content (franchisees' newsletters, forwarded greetings) earn nothing.
+//   Never beyond throttle: campaign membership with behaviour opens a case.
 // - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
 //   let through): when `on_recipient` answers defer, a recipient not in the filter counts as an
 //   attempted message with one new recipient (and a new domain when the domain is new) — except in

@@ -65,9 +65,9 @@ struct population_settings {
   double residential_weekend_factor = 1.2;
   double business_weekend_factor = 0.25;
   // Compromise of ordinary subscribers during the run (background incidents).
-  double bot_daily_rate = 0.001;             // share of subscribers whose machine starts a bot, per day
+  double bot_daily_rate = 0.001;             // share of residential subscribers whose machine starts a bot, per day
   std::vector<double> bot_kind_weights = {0.2, 0.4, 0.4};  // S1, S2, S3
-  double hijack_weekly_rate = 0.0001;        // share of subscribers whose account is hijacked, per week
+  double hijack_weekly_rate = 0.0001;        // share of login accounts hijacked, per week
   // What people do after a 4xx at RCPT: their client retries after each listed delay in turn (the
   // last one repeats) until `retry_horizon` has passed since the first try; then the message is lost.
   std::vector<std::int64_t> retry_delays_ms = {5 * 60'000, 10 * 60'000, 20 * 60'000, 40 * 60'000};
@@ -84,9 +84,10 @@ struct actor_settings {
   actor_kind kind = actor_kind::s1_high_rate;
   std::uint64_t count = 1;
   range start_ms = {0, 0};       // when each actor starts, relative to the run; {0,0}: anywhere in the first day
-  range rate_per_minute = {300, 1800};  // s1, s2 (messages per minute while active)
+  range rate_per_minute = {300, 1800};  // s1, s2 (messages per minute while active; s2's default 15-35)
   range rate_per_hour = {1, 10};        // s3 (messages per hour on average)
-  range block_ms = {2.0 * 3600'000, 6.0 * 3600'000};  // s1 active blocks; s2 active hours per day
+  range block_ms = {2.0 * 3600'000, 6.0 * 3600'000};  // s1 active blocks; s2 and s4's fast bots: active
+                                                      // hours per day (their default 10-14 h)
   range gap_ms = {1.0 * 3600'000, 6.0 * 3600'000};    // s1 pauses between blocks
   range burst = {2, 5};                 // s3 messages per burst
   // Recorded with the scenario but not yet observed by anything: the relay cannot tell an invalid
@@ -97,7 +98,8 @@ struct actor_settings {
   double multi_recipient_share = 0.2;   // s2 envelopes with many recipients ...
   range multi_recipients = {10, 50};    // ... this many
   range campaign_switch_ms = {1.0 * 86400'000, 3.0 * 86400'000};  // s2
-  std::uint64_t campaigns = 5;          // templates the actors of this entry share (s2, s3, s4)
+  std::uint64_t campaigns = 5;          // templates the actors of this entry share (s1, s2, s3; an s2 bot
+                                        // switches among them; each s4 start has its own)
   range bots = {10, 300};               // s4: bots per campaign start (count = campaign starts)
   std::int64_t start_spread_ms = 5 * 60'000;  // s4: bots start within ± this of the campaign start
   double slow_share = 0.5;              // s4: share of bots at s3 rates (the rest at s2 rates)
@@ -123,6 +125,10 @@ struct actor_settings {
   std::int64_t interval_ms = 60'000;    // s10
   range fixed_recipients = {1, 3};      // s10
 };
+
+// The defaults of one kind: actor_settings' own, with S2's (and S4's fast bots') rate and daily
+// hours in place of S1's.
+actor_settings default_actor(actor_kind k);
 
 struct scenario {
   std::string name;         // [scenario] name

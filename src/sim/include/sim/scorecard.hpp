@@ -18,9 +18,11 @@
 // - Legitimate subscribers: everyone not compromised during the run, plus none of the compromised
 //   (their owners' own mail is counted separately as `owner_messages_delayed`). Rates are per
 //   100,000 subscriber-months (30 days): count × 100,000 / subscribers × 30 days / duration.
-// - A legitimate message is *delayed* when it was deferred at RCPT and retried, or held and released
-//   (the delay is until it left); *lost* when it had not left by the end of the run plus the retry
-//   horizon and was not waiting in the hold queue for a release either.
+// - A legitimate message is *delayed* when it was deferred and retried, or held and released (the
+//   delay is until it left); one still in the hold queue at the end counts as delayed until the end
+//   (a lower bound, and stricter than counting it only once released). It is *lost* when its
+//   retries ran past the retry horizon. One still waiting for a retry at the end counts as neither.
+// - A subscriber whose compromise had not begun by the end of the run counts as legitimate.
 // Ownership: plain values. Thread-safety: none needed (values). Privacy: numbers and scenario names
 // only; nothing here comes from message content or addresses.
 #pragma once
@@ -58,7 +60,7 @@ struct scenario_score {
   std::uint64_t max_spam_relayed_before_containment = 0;   // worst single actor
   std::uint64_t spam_relayed = 0;                          // over the whole run
   std::uint64_t spam_held = 0;
-  std::uint64_t spam_deferred = 0;                         // recipients refused at RCPT
+  std::uint64_t spam_deferred = 0;                         // recipients refused (4xx at RCPT or 451 at end of data)
   std::uint64_t owner_messages_delayed = 0;                // the account owner's own mail (S5, S7-hijacked)
 
   // Legitimate kinds: subscribers that reached each level at least once during the run.
