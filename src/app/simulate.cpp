@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "behavior/engine.hpp"
@@ -173,7 +174,9 @@ int run_simulate(const simulate_options& o) {
     bar(done);
     if (!o.through_postfix && settings.campaigns.enabled) {
       const auto now = ro.start_epoch_ms + static_cast<std::int64_t>(done * static_cast<double>(ro.duration_ms));
-      campaigns_peak = std::max<std::uint64_t>(campaigns_peak, tracker.list(now).size());
+      campaign::list_options all;
+      all.limit = std::numeric_limits<std::size_t>::max();
+      campaigns_peak = std::max<std::uint64_t>(campaigns_peak, tracker.list(now, all).size());
     }
   };
   auto simulator = sim::simulator::create(*scenario, *library, ro);
