@@ -306,7 +306,7 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
     // Without spammy content (the classifier misses some spam), a client that changes on nearly
     // every message while writing almost only to strangers is still a takeover's pattern — but
     // only throttle: a person can be told, the mail still flows at the plan's rate.
-    if (hour_novelty >= 0.9 && changes > 3) {
+    if (hour_novelty >= 0.75 && changes > 3) {
       suspicion = std::max(suspicion, p.throttle_at * p.takeover_weight * std::min(1.0, changes - 3.0));
     }
   }

@@ -119,8 +119,12 @@ result<content_library> build_library(std::span<const std::string> ham, std::spa
                                                " spam)");
   }
   content_library lib;
-  lib.ham.reserve(ham.size());
-  for (const std::string& raw : ham) {
+  // The last `newsletters` ham texts are the newsletters' and nobody else's: a text people also
+  // send would join the newsletter's copies into a cross-subscriber campaign.
+  const std::size_t reserved = ham.size() > opts.newsletters ? opts.newsletters : 0;
+  const std::span<const std::string> people = ham.first(ham.size() - reserved);
+  lib.ham.reserve(people.size());
+  for (const std::string& raw : people) {
     content_item item;
     item.verdict = assess(raw, {});
     if (opts.keep_raw) item.raw = raw;
@@ -191,7 +195,7 @@ result<submission_result> in_process_relay::submit(const submission& s) {
   env.size_bytes = static_cast<std::uint32_t>(s.content->raw.size());
   const relay::outcome o = _decider.decide(_directory, env, s.content->verdict, _campaigns, s.now_ms);
   out.level = o.decision.lvl;
-  if (out.level >= behavior::level::throttle) out.reasons = o.reasons;
+  if (out.level >= behavior::level::watch) out.reasons = o.reasons;
   if (o.decision.act == behavior::action::defer) {
     out.tempfailed = true;
     out.accepted.assign(s.recipients.size(), false);
@@ -708,6 +712,7 @@ struct simulator::impl {
   std::vector<std::uint32_t> free_retries;
   std::unordered_map<std::uint32_t, std::vector<std::int64_t>> held_legit;  // sub → first tries waiting in hold
   std::unordered_map<std::uint32_t, std::string> first_throttle_why;         // sub → reasons (for --verdicts)
+  std::unordered_map<std::uint32_t, std::string> highest_why;                // sub → reasons on reaching its highest level
 
   result<void> place(std::uint64_t seed);
   std::int32_t compromise(std::uint32_t sub, std::string_view slot_kind);
@@ -951,10 +956,13 @@ std::vector<subscriber_verdict> simulator::verdicts() const {
   for (std::size_t i = 0; i < _impl->w.subs.size(); ++i) {
     const subscriber_state& st = _impl->w.subs[i];
     const std::uint8_t slot = st.compromise >= 0 ? _impl->w.compromises[st.compromise].slot : st.slot;
-    auto why = _impl->first_throttle_why.find(static_cast<std::uint32_t>(i));
+    const auto reasons = [&](const std::unordered_map<std::uint32_t, std::string>& m) {
+      auto it = m.find(static_cast<std::uint32_t>(i));
+      return it == m.end() ? std::string() : it->second;
+    };
     out.push_back({_impl->w.plans[i].address, _impl->w.plans[i].login, st.max_level, st.first_throttle_ms,
-                   st.first_hold_ms, std::string(slot_titles[slot].kind),
-                   why == _impl->first_throttle_why.end() ? std::string() : why->second});
+                   st.first_hold_ms, std::string(slot_titles[slot].kind), reasons(_impl->first_throttle_why),
+                   reasons(_impl->highest_why)});
   }
   return out;
 }
@@ -1132,6 +1140,7 @@ result<scorecard> simulator::run(relay_port& port) {
 
     // Levels: what the subscriber reached, and when, relative to its compromise.
     const level lvl = res->level;
+    if (lvl > st.max_level) m.highest_why[s] = res->reasons;
     st.max_level = std::max(st.max_level, lvl);
     if (lvl >= level::throttle && st.first_throttle_ms < 0) {
       st.first_throttle_ms = e.t;

@@ -98,7 +98,7 @@ struct submission_result {
   bool held = false;            // the message (all accepted recipients) went to the hold queue
   bool tempfailed = false;      // 451 at end of message: nothing accepted
   behavior::level level = behavior::level::normal;  // the subscriber's level after the message
-  std::string reasons;  // the decision's reasons in words (numbers only); may be empty (through Postfix)
+  std::string reasons;  // from watch up: the decision's reasons in words (numbers only); empty through Postfix
 };
 
 // Where submissions go. `release` is the desk lifting a hold after the customer cleaned up.
@@ -154,6 +154,7 @@ struct subscriber_verdict {
   std::int64_t first_hold_ms = -1;
   std::string role;               // its scorecard kind: "population", "s9_list_owner", "s1_high_rate"...
   std::string first_throttle_why; // the reasons when it first reached throttle (numbers only)
+  std::string highest_why;        // the reasons when it first reached its highest level
 };
 
 class simulator {
