@@ -110,7 +110,7 @@ w("")
 w("| kind | runs of | actors | detected | contained | time to detect p50 / p90 / max | time to contain p50 / p90 / max | relayed before hold: mean / worst actor |")
 w("|---|---|---|---|---|---|---|---|")
 bar_actors = bar_detected = 0
-scen_files = sorted({os.path.basename(p).rsplit("-", 1)[0] for p in glob.glob(f"{out}/s*.json")})
+scen_files = sorted({os.path.basename(p).rsplit("-", 1)[0] for p in glob.glob(f"{out}/s*.json")} - {"speed"})
 legit_rows = []
 for name in scen_files:
     runs = load(name)

@@ -880,6 +880,11 @@ result<void> simulator::impl::place(std::uint64_t seed) {
   double weight_total = 0;
   for (double x : p.bot_kind_weights) weight_total += x;
   rng br(mix(seed, 2));
+  // In runs of two days or more, incidents start in all but the last day, so each has a day to be
+  // caught (the S3 bar is detection within 24 h; one starting an hour before the end would count
+  // as missed). Shorter runs start them anywhere.
+  const std::int64_t incident_window =
+      opts.duration_ms >= 2 * day_ms ? opts.duration_ms - day_ms : opts.duration_ms;
   for (std::uint32_t s = 0; s < n; ++s) {
     subscriber_state& st = w.subs[s];
     if (st.slot != 0 || st.compromise >= 0) continue;
@@ -889,7 +894,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
       while (k + 1 < p.bot_kind_weights.size() && u >= p.bot_kind_weights[k]) u -= p.bot_kind_weights[k++];
       const actor_settings a = default_actor(static_cast<actor_kind>(k));
       const auto c = compromise(s, kind_name(a.kind));
-      const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(opts.duration_ms)));
+      const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(incident_window)));
       w.actors.push_back(std::make_unique<bot>(s, c, next_seed(), start,
                                                k == 0 ? bot::style::high_rate : k == 1 ? bot::style::steady : bot::style::slow,
                                                a, background_campaigns));
@@ -897,7 +902,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
       const actor_settings a = default_actor(actor_kind::s5_hijack);
       const bool burst = br.chance(0.5);
       const auto c = compromise(s, burst ? "s5_burst" : "s5_trickle");
-      const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(opts.duration_ms)));
+      const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(incident_window)));
       w.actors.push_back(std::make_unique<hijacker>(w, s, c, next_seed(), start, burst, a));
     }
   }
