@@ -23,6 +23,8 @@
 //   the engine's hold timeout ends it), its further messages go straight to the hold queue without
 //   being replayed through the engine and tracker. The daemon would record them, which only makes
 //   a hold stronger and would add campaign evidence: detection figures are therefore not flattered.
+//   A held bot is fast-forwarded to the clean-up or hold timeout: its messages are counted (as
+//   envelopes, held) without being composed, so their recipients are not in the recipient totals.
 // - A subscriber hosts at most one compromise per run; its own ordinary mail keeps flowing and is
 //   counted as the owner's (delayed while held), not as a legitimate subscriber's.
 // Determinism: everything is drawn from per-actor generators seeded by (seed, actor), so a run is
