@@ -406,7 +406,7 @@ TEST(Svg, WellFormedBasicsAndEscaping) {
   EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
   EXPECT_EQ(count_of(svg, "<path"), 2U);
   EXPECT_NE(svg.find("peer &lt;&amp;&gt; &quot;quoted&quot;"), std::string::npos);
-  EXPECT_NE(svg.find("Run &lt;1&gt; &amp; &apos;two&apos;"), std::string::npos);
+  EXPECT_NE(svg.find("Run &lt;1&gt; &amp; &#39;two&#39;"), std::string::npos);
   EXPECT_EQ(svg.find("<&"), std::string::npos);
   EXPECT_EQ(svg.find("<1>"), std::string::npos);
   // (1-AUC)% of the mixed case: 500/12 = 41.67; of the perfect peer: 0.

@@ -1,5 +1,7 @@
 #include "metrics/svg.hpp"
 
+#include "common/markup.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -10,8 +12,6 @@
 
 namespace pw::metrics {
 namespace {
-
-constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
 // Legend rows must fit beside the plot; longer names are cut (the cut is shown as "...").
 constexpr std::size_t max_name_chars = 48;
@@ -25,88 +25,6 @@ constexpr int margin_left = 64;
 constexpr int margin_right = 16;
 constexpr int margin_top = 40;
 constexpr int margin_bottom = 56;
-
-// Length of the UTF-8 sequence a lead byte starts, and the smallest code point it may encode (longer
-// encodings of smaller values are overlong and invalid); 0 for a byte that cannot start one.
-struct utf8_lead {
-  std::size_t length;
-  std::uint32_t min_code_point;
-};
-
-utf8_lead classify_lead(unsigned char c) {
-  if (c >= 0xC2 && c <= 0xDF) {
-    return {2, 0x80};
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    return {3, 0x800};
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    return {4, 0x10000};
-  }
-  return {0, 0};
-}
-
-// XML 1.0 Char production, for code points beyond ASCII.
-bool is_xml_char(std::uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-}
-
-// Escapes markup characters and replaces what XML cannot carry (invalid UTF-8, control characters,
-// non-characters) with U+FFFD, so arbitrary bytes yield well-formed text. Stops after `max_chars`
-// characters, appending "...".
-std::string escape_xml(std::string_view s, std::size_t max_chars = std::string_view::npos) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < s.size(); ++chars) {
-    if (chars == max_chars) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        case '\'':
-          out += "&apos;";
-          break;
-        default:
-          if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-            out += replacement_char;
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      continue;
-    }
-    const utf8_lead lead = classify_lead(c);
-    bool complete = lead.length != 0 && i + lead.length <= s.size();
-    std::uint32_t cp = complete ? (c & (0x7F >> lead.length)) : 0;
-    for (std::size_t k = 1; complete && k < lead.length; ++k) {
-      const auto cont = static_cast<unsigned char>(s[i + k]);
-      complete = (cont & 0xC0) == 0x80;
-      cp = (cp << 6) | (cont & 0x3F);
-    }
-    out += complete && cp >= lead.min_code_point && is_xml_char(cp) ? s.substr(i, lead.length)
-                                                                    : replacement_char;
-    // A complete sequence naming a forbidden code point is one character; a broken one is resynced
-    // at the next byte.
-    i += complete ? lead.length : 1;
-  }
-  return out;
-}
 
 std::size_t count_chars(std::string_view text) {
   // UTF-8 continuation bytes do not start a character.
@@ -326,7 +244,7 @@ std::string render_roc_svg(const std::vector<named_curve>& curves, const svg_opt
   svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
          std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
          "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  const std::string title = escape_xml(options.title);
+  const std::string title = escape_markup(options.title);
   svg += "<title>" + title + "</title>\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
   svg += "<text x=\"" + fixed(width / 2.0, 1) + "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" +
@@ -382,7 +300,7 @@ std::string render_roc_svg(const std::vector<named_curve>& curves, const svg_opt
           "<path stroke=\"" + colour + "\"" + dash + " d=\"" + curve_path(curves[i].curve, frame) + "\"/>\n";
     }
     const std::string plain_suffix = "  (1-AUC)% = " + format_pct((1.0 - auc(curves[i].curve)) * 100.0);
-    const std::string name = escape_xml(curves[i].name, max_name_chars);
+    const std::string name = escape_markup(curves[i].name, max_name_chars);
     // Entities count as one character on screen; estimate width from the unescaped length.
     widest =
         std::max(widest, std::min(count_chars(curves[i].name), max_name_chars + 3) + plain_suffix.size());

@@ -1,6 +1,8 @@
 // The scorecard's overall figures and its three renderings (see scorecard.hpp for the definitions).
 #include "sim/scorecard.hpp"
 
+#include "common/markup.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -25,7 +27,6 @@ constexpr double month_ms = 30.0 * 24 * 3600 * 1000;
 constexpr std::array<std::string_view, 8> palette = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                                      "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
-constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
 bool in_detection_bar(const scenario_score& s) { return s.compromised && s.kind != excluded_from_detection_bar; }
 
@@ -190,59 +191,6 @@ std::string text_row(const std::string& kind, const std::vector<std::pair<std::s
 }
 
 // ---- HTML / SVG ----
-
-// Escapes markup characters for text and attribute values, and replaces what HTML and SVG cannot
-// carry (invalid UTF-8, control characters) with U+FFFD, so no scenario title can break the page.
-// Stops after `max_chars` characters, appending "...". metrics/svg.cpp keeps a private twin for XML.
-std::string escape_markup(std::string_view s, std::size_t max_chars = std::string_view::npos) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < s.size(); ++chars) {
-    if (chars == max_chars) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        case '\'':
-          out += "&#39;";
-          break;
-        default:
-          out += c < 0x20 && c != '\t' && c != '\n' ? replacement_char : std::string_view(&s[i - 1], 1);
-      }
-      continue;
-    }
-    // Lead byte: sequence length and the smallest code point it may encode (rejects overlong forms).
-    const std::size_t length = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    const std::uint32_t min_cp = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000;
-    bool valid = length != 0 && i + length <= s.size();
-    std::uint32_t cp = valid ? (c & (0x7F >> length)) : 0;
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto cont = static_cast<unsigned char>(s[i + k]);
-      valid = (cont & 0xC0) == 0x80;
-      cp = (cp << 6) | (cont & 0x3F);
-    }
-    valid = valid && cp >= min_cp && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    out += valid ? s.substr(i, length) : replacement_char;
-    i += valid ? length : 1;
-  }
-  return out;
-}
 
 std::string px(double v) { return fixed(v, 1); }
 
