@@ -9,6 +9,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <utility>
 
 namespace pw::sim {
 
@@ -508,6 +509,20 @@ std::vector<std::string> legitimate_cells(const scenario_score& s) {
           std::to_string(s.messages_lost)};
 }
 
+// The two tables' rows, compromised kinds and legitimate kinds, in the card's order.
+std::pair<std::vector<std::vector<std::string>>, std::vector<std::vector<std::string>>> table_rows(
+    const scorecard& card) {
+  std::pair<std::vector<std::vector<std::string>>, std::vector<std::vector<std::string>>> rows;
+  for (const scenario_score& s : card.scenarios) {
+    if (s.compromised) {
+      rows.first.push_back(compromised_cells(s));
+    } else {
+      rows.second.push_back(legitimate_cells(s));
+    }
+  }
+  return rows;
+}
+
 std::string text_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;
   for (std::size_t c = 1; c < header.size(); ++c) {
@@ -589,15 +604,7 @@ std::string render_text(const scorecard& card) {
   out += "cost      wall " + fixed(run.wall_seconds, 1) + " s (setup " + fixed(run.setup_seconds, 1) +
          " s), peak RSS " + mib_text(run.peak_rss_bytes) + " MiB\n";
 
-  std::vector<std::vector<std::string>> compromised;
-  std::vector<std::vector<std::string>> legitimate;
-  for (const scenario_score& s : card.scenarios) {
-    if (s.compromised) {
-      compromised.push_back(compromised_cells(s));
-    } else {
-      legitimate.push_back(legitimate_cells(s));
-    }
-  }
+  const auto [compromised, legitimate] = table_rows(card);
   out += "\nCompromised kinds (TTD: time to detect; spam relayed before containment)\n";
   out += text_table(compromised_header, compromised);
   out += "\nLegitimate kinds (subscribers that reached each level; messages delayed and lost)\n";
@@ -751,15 +758,7 @@ std::string render_html(const scorecard& card) {
     }
     html += "</tbody>\n</table>\n";
   };
-  std::vector<std::vector<std::string>> compromised;
-  std::vector<std::vector<std::string>> legitimate;
-  for (const scenario_score& s : card.scenarios) {
-    if (s.compromised) {
-      compromised.push_back(compromised_cells(s));
-    } else {
-      legitimate.push_back(legitimate_cells(s));
-    }
-  }
+  const auto [compromised, legitimate] = table_rows(card);
   html += "<section>\n<h2>Scenario kinds</h2>\n";
   table("Compromised kinds: detection, containment, time to detect (TTD, simulated), spam relayed before hold",
         compromised_header, compromised);
