@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
-#include <sstream>
 
 #include "behavior/engine.hpp"
 #include "campaign/tracker.hpp"
@@ -39,14 +38,6 @@ std::uint64_t peak_rss_bytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;
-}
-
-result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(errc::io, "cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 result<void> write_text(const std::string& path, const std::string& text) {
@@ -104,7 +95,7 @@ int run_simulate(const simulate_options& o) {
   const auto setup_start = std::chrono::steady_clock::now();
   auto duration = config::parse_duration_ms(o.duration);
   if (!duration || *duration <= 0) return fail("--duration: " + (duration ? std::string("must be positive") : duration.error().message));
-  auto scenario_text = read_text(o.scenario);
+  auto scenario_text = read_message(o.scenario);  // message_files' reader: any file, with the OS's reason on failure
   if (!scenario_text) return fail(scenario_text.error().message);
   auto scenario = sim::parse_scenario(*scenario_text, o.scenario);
   if (!scenario) return fail("invalid scenario:\n" + scenario.error().message);
