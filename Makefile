@@ -82,5 +82,10 @@ campaigns-bench: build corpus
 scorecard: build corpus
 	bench/scorecard.sh $(CACHE)
 
+# The abuse desk's static files (web/src + uPlot from npm) into web/dist, served under /desk/.
+.PHONY: web
+web:
+	web/build.sh
+
 clean:
 	rm -rf build
