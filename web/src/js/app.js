@@ -197,13 +197,16 @@ document.getElementById('logout').addEventListener('click', async () => {
 window.addEventListener('hashchange', () => render());
 
 async function start() {
+  let problem = '';
   try {
     setSession(await api.me());
   } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 401) showError(e.message);
+    // 401 is simply "not logged in"; anything else (server down, 500) is worth saying on the login page.
+    if (!(e instanceof ApiError) || e.status !== 401) problem = e.message;
     setSession(null);
   }
   await render();
+  if (problem) showError(problem);
 }
 
 start();
