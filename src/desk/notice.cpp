@@ -326,7 +326,7 @@ std::string quoted_printable(std::string_view text) {
     std::size_t eol = text.find('\n', at);
     const bool last = eol == std::string_view::npos;
     std::string_view line = text.substr(at, last ? std::string_view::npos : eol - at);
-    if (!line.empty() && line.back() == '\r') {
+    if (!last && !line.empty() && line.back() == '\r') {  // CRLF; a CR ending the text is data, kept as =0D
       line.remove_suffix(1);
     }
     for (std::size_t i = 0; i < line.size(); ++i) {
