@@ -7,6 +7,7 @@
 #include "auth/cookie.hpp"
 #include "auth/password.hpp"
 #include "auth/rate_limit.hpp"
+#include "auth/roles.hpp"
 #include "auth/token.hpp"
 
 namespace {
@@ -284,6 +285,20 @@ TEST(AuthCookie, FormattingRefusesWhatWouldBreakTheHeader) {
   const auto refused = session_cookie("n", "v w", 60, false);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, pw::errc::invalid_input);
+}
+
+TEST(AuthRoles, EachRoleIncludesTheOnesBelow) {
+  using pw::ledger::role;
+  EXPECT_TRUE(permits(role::viewer, role::viewer));
+  EXPECT_FALSE(permits(role::viewer, role::operator_));
+  EXPECT_FALSE(permits(role::viewer, role::admin));
+  EXPECT_TRUE(permits(role::operator_, role::viewer));
+  EXPECT_TRUE(permits(role::operator_, role::operator_));
+  EXPECT_FALSE(permits(role::operator_, role::admin));
+  EXPECT_TRUE(permits(role::admin, role::viewer));
+  EXPECT_TRUE(permits(role::admin, role::operator_));
+  EXPECT_TRUE(permits(role::admin, role::admin));
+  static_assert(permits(role::admin, role::operator_) && !permits(role::viewer, role::operator_));
 }
 
 }  // namespace
