@@ -23,6 +23,7 @@
 
 #include "classify/classifier.hpp"
 #include "campaigns_eval.hpp"
+#include "desk_cli.hpp"
 #include "simulate.hpp"
 #include "classify/trainer.hpp"
 #include "config/config.hpp"
@@ -501,6 +502,38 @@ int main(int argc, char** argv) {
   serve->footer("Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT drain and stop.\n"
                 "Exit codes: 0 stopped cleanly, 2 usage error, 3 could not start (reasons logged).");
 
+  // desk
+  auto* desk = app.add_subcommand("desk", "The abuse desk: users of the web UI");
+  desk->require_subcommand(1);
+  auto* desk_user = desk->add_subcommand("user", "Desk users (roles viewer, operator, admin)");
+  desk_user->require_subcommand(1);
+  pw::app::desk_user_options user_options;
+  user_options.config_path = config_path;
+  auto* desk_user_add = desk_user->add_subcommand("add", "Add a user; the password is read from standard input");
+  desk_user_add->add_option("name", user_options.name, "user name")->required();
+  desk_user_add->add_option("--role", user_options.role, "viewer, operator or admin")->capture_default_str();
+  desk_user_add->add_flag("--replace", user_options.replace, "set a new password and role for an existing user");
+  desk_user_add->add_option("-c,--config", user_options.config_path, "configuration file (names desk.ledger)")
+      ->capture_default_str();
+  desk_user_add->footer(exit_codes_help);
+  auto* desk_user_list = desk_user->add_subcommand("list", "List users: name, role, state");
+  desk_user_list->add_option("-c,--config", user_options.config_path, "configuration file")->capture_default_str();
+  desk_user_list->footer(exit_codes_help);
+  desk->footer(exit_codes_help);
+
+  // port25
+  auto* port25 = app.add_subcommand("port25", "The port-25 registry: what routers must let through");
+  port25->require_subcommand(1);
+  pw::app::port25_export_options export_options;
+  export_options.config_path = config_path;
+  auto* port25_export = port25->add_subcommand(
+      "export", "Addresses allowed to reach remote port 25 (plan defaults + exemptions, minus suspended)");
+  port25_export->add_option("--format", export_options.format, "nft, json or csv")->capture_default_str();
+  port25_export->add_option("-o,--output", export_options.output, "file to replace atomically (default: stdout)");
+  port25_export->add_option("-c,--config", export_options.config_path, "configuration file")->capture_default_str();
+  port25_export->footer(exit_codes_help);
+  port25->footer(exit_codes_help);
+
   // config
   auto* config = app.add_subcommand("config", "Check a configuration file, list every option, or print the effective settings");
   config->require_subcommand(1);
@@ -548,6 +581,15 @@ int main(int argc, char** argv) {
   }
   if (serve->parsed()) {
     return pw::server::serve(config_path);
+  }
+  if (desk_user_add->parsed()) {
+    return pw::app::run_desk_user_add(user_options);
+  }
+  if (desk_user_list->parsed()) {
+    return pw::app::run_desk_user_list(user_options.config_path);
+  }
+  if (port25_export->parsed()) {
+    return pw::app::run_port25_export(export_options);
   }
   if (config_options->parsed()) {
     std::fputs(pw::config::describe_options().c_str(), stdout);

@@ -798,6 +798,22 @@ bool engine::release(std::string_view subscriber, std::int64_t now_ms) {
   return true;
 }
 
+bool engine::hold(std::string_view subscriber, std::int64_t now_ms) {
+  const std::uint64_t h = id_hash(subscriber);
+  shard& sh = _impl->shard_for(h);
+  std::lock_guard lock(sh.mu);
+  const std::optional<std::uint32_t> index = sh.find(subscriber, h);
+  if (!index) {
+    return false;
+  }
+  subscriber_state& st = sh.at(*index);
+  st.lvl = static_cast<std::uint8_t>(level::hold);
+  st.held_since = encode_time(now_ms);
+  st.last_ms = now_ms;
+  st.flags |= flag_dirty;
+  return true;
+}
+
 std::vector<snapshot_record> engine::collect_changes() {
   const std::shared_ptr<const engine_settings> g = _impl->settings.load();
   std::vector<snapshot_record> out;

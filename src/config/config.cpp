@@ -264,6 +264,38 @@ struct string_codec {
   std::string show(const std::string& v) const { return toml_string(v); }
 };
 
+// A command line as an array of strings (no shell: each element is one argument).
+struct string_list_codec {
+  std::string type() const { return "array of strings, not empty"; }
+  std::optional<std::vector<std::string>> read(const toml::node& n, const std::string& name, read_context& ctx) const {
+    const auto* a = n.as_array();
+    if (a == nullptr) {
+      wrong_type(ctx, n, name, "an array of strings such as [\"postsuper\", \"-H\", \"-\"]");
+      return std::nullopt;
+    }
+    if (a->empty() || a->size() > 64) {
+      ctx.diag.error(position_of(n.source()), name + ": give 1 to 64 strings");
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      auto v = read_plain_string(*a->get(i), name + "[" + std::to_string(i + 1) + "]", ctx, true);
+      if (!v) {
+        return std::nullopt;
+      }
+      out.push_back(std::move(*v));
+    }
+    return out;
+  }
+  std::string show(const std::vector<std::string>& v) const {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      out += (i == 0 ? "" : ", ") + toml_string(v[i]);
+    }
+    return out + "]";
+  }
+};
+
 struct path_codec {
   std::string type() const { return "path"; }
   std::optional<std::string> read(const toml::node& n, const std::string& name, read_context& ctx) const {
@@ -758,6 +790,38 @@ const registry<identity::directory_entry>& entry_registry() {
   return reg;
 }
 
+const registry<desk_plan_settings>& desk_plan_registry() {
+  using D = desk_plan_settings;
+  static const registry<D> reg = [] {
+    registry<D> r;
+    const integer_codec<std::int64_t> days{0, 36'500};
+    r.options = {
+        required(make_option<D>("name", string_codec{true}, [](auto& p) -> auto& { return p.name; },
+                                "The plan, as named in engine.plans.")),
+        make_option<D>("port25_open", bool_codec{}, [](auto& p) -> auto& { return p.rules.port25_open_by_default; },
+                       "Whether the plan reaches remote port 25 without an exemption (business: yes, "
+                       "residential: no)."),
+        make_option<D>("self_service", bool_codec{}, [](auto& p) -> auto& { return p.rules.self_service; },
+                       "Whether the rules below may grant an exemption request by themselves; otherwise every "
+                       "request waits for a person."),
+        make_option<D>("min_account_age_days", days, [](auto& p) -> auto& { return p.rules.min_account_age_days; },
+                       "Account age needed for a self-service grant."),
+        make_option<D>("no_case_days", days, [](auto& p) -> auto& { return p.rules.no_case_days; },
+                       "Days without a case needed for a self-service grant."),
+        make_option<D>("require_static_address", bool_codec{},
+                       [](auto& p) -> auto& { return p.rules.require_static_address; },
+                       "A self-service grant needs a static address in the subscriber table."),
+        make_option<D>("max_auto_grants", integer_codec<std::int64_t>{0, 1000},
+                       [](auto& p) -> auto& { return p.rules.max_auto_grants; },
+                       "Automatic grants per subscriber, ever; beyond that a person decides."),
+        make_option<D>("grant_days", days, [](auto& p) -> auto& { return p.rules.grant_days; },
+                       "How long a grant lasts (0: until revoked)."),
+    };
+    return r;
+  }();
+  return reg;
+}
+
 const registry<settings>& settings_registry() {
   static const registry<settings> reg = [] {
     registry<settings> r;
@@ -775,6 +839,9 @@ const registry<settings>& settings_registry() {
         {"subscribers",
          "Who is sending: SASL logins and client addresses mapped to subscriber ids and plans. An unlisted "
          "login is its own id; an unlisted address becomes `ip:<address>`; both get engine.default_plan."},
+        {"desk",
+         "The abuse desk: a case per throttled or held subscriber, customer notices, the self-help page, "
+         "port-25 exemptions and the web UI. Its ledger holds no message content."},
         {"log", "Logging. Log lines never contain message content or addresses."},
     };
     const duration_codec engine_time{60'000, 3650LL * 24 * 3600 * 1000};
@@ -923,6 +990,101 @@ const registry<settings>& settings_registry() {
             }),
 
         make_option<settings>(
+            "desk.enabled", bool_codec{}, [](auto& s) -> auto& { return s.desk.enabled; },
+            "Open cases, send notices and serve the desk API and pages."),
+        make_option<settings>(
+            "desk.ledger", path_codec{}, [](auto& s) -> auto& { return s.desk.ledger; },
+            "The desk's SQLite database (cases, notices, exemptions, users, audit). \"\" = desk.db in the "
+            "directory of store.path."),
+        make_option<settings>(
+            "desk.web_root", path_codec{}, [](auto& s) -> auto& { return s.desk.web_root; },
+            "Directory of the built web UI (`make web` writes build/web), served under /desk/. \"\" serves "
+            "no pages; the JSON API stays."),
+        make_option<settings>(
+            "desk.public_url", string_codec{true}, [](auto& s) -> auto& { return s.desk.public_url; },
+            "How customers reach this daemon's HTTP listener (through the ISP's web front end): the base "
+            "of the self-help links in notices."),
+        make_option<settings>(
+            "desk.isp_name", string_codec{true}, [](auto& s) -> auto& { return s.desk.isp_name; },
+            "The provider's name as notices and the self-help page say it."),
+        make_option<settings>(
+            "desk.secure_cookies", bool_codec{}, [](auto& s) -> auto& { return s.desk.secure_cookies; },
+            "Mark the session cookie Secure (when the desk is reached over TLS)."),
+        make_option<settings>(
+            "desk.session_ttl", duration_codec{60'000, 30LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.session_ttl_ms; }, "How long a desk login lasts."),
+        make_option<settings>(
+            "desk.help_token_ttl", duration_codec{3'600'000, 365LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.help_token_ttl_ms; },
+            "How long a self-help link in a notice stays valid."),
+        make_option<settings>(
+            "desk.release_command", string_list_codec{}, [](auto& s) -> auto& { return s.desk.release_command; },
+            "Releases held mail: run without a shell with the queue ids on standard input, one per line "
+            "(postsuper needs Postfix's privileges: as a dropped user use e.g. [\"sudo\", \"-n\", "
+            "\"/usr/sbin/postsuper\", \"-H\", \"-\"]; add \"-c\", DIR for a Postfix instance other than the "
+            "default)."),
+        make_option<settings>(
+            "desk.release_timeout", duration_codec{100, 600'000},
+            [](auto& s) -> auto& { return s.desk.release_timeout_ms; },
+            "Time allowed for one run of desk.release_command."),
+        make_option<settings>(
+            "desk.monitoring", duration_codec{0, 365LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.cases.monitoring_ms; },
+            "After a self-help fix or a release, how long a case is watched before it resolves."),
+        make_option<settings>(
+            "desk.reoffence_window", duration_codec{0, 3650LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.cases.reoffence_window_ms; },
+            "A new case this soon after the subscriber's last resolved one opens escalated (a person looks)."),
+        make_option<settings>(
+            "desk.self_help_limit", integer_codec<std::int64_t>{0, 100},
+            [](auto& s) -> auto& { return s.desk.cases.self_help_limit; },
+            "\"I have fixed it\" uses that lift a hold by themselves within desk.self_help_window; a repeat "
+            "goes to a person."),
+        make_option<settings>(
+            "desk.self_help_window", duration_codec{0, 3650LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.cases.self_help_window_ms; },
+            "The window desk.self_help_limit counts over."),
+        make_option<settings>(
+            "desk.notice_relay", listener_codec{}, [](auto& s) -> auto& { return s.desk.notice_relay; },
+            "The SMTP server notices are submitted to, as \"inet:HOST:PORT\" (a literal address). \"\" sends "
+            "no notices (cases still open; the desk sees them)."),
+        make_option<settings>(
+            "desk.notice_from", string_codec{true}, [](auto& s) -> auto& { return s.desk.notice_from; },
+            "The notices' sender address (also the envelope sender and the Message-ID domain)."),
+        make_option<settings>(
+            "desk.notice_from_name", string_codec{}, [](auto& s) -> auto& { return s.desk.notice_from_name; },
+            "The display name of the notices' sender."),
+        make_option<settings>(
+            "desk.notice_templates", path_codec{}, [](auto& s) -> auto& { return s.desk.notice_templates; },
+            "Directory with notice-first.txt/.html and notice-reminder.txt/.html (examples in etc/desk)."),
+        make_option<settings>(
+            "desk.first_notice_delay", duration_codec{0, 24LL * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.cadence.first_delay_ms; },
+            "How long after a case opens the first notice goes out."),
+        make_option<settings>(
+            "desk.reminder_interval", duration_codec{3'600'000, 30LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.cadence.reminder_interval_ms; },
+            "Time between notices of one case."),
+        make_option<settings>(
+            "desk.max_reminders", integer_codec<std::int64_t>{0, 100},
+            [](auto& s) -> auto& { return s.desk.cadence.max_reminders; }, "Reminders after the first notice."),
+        make_option<settings>(
+            "desk.max_notices_per_day", integer_codec<std::int64_t>{1, 100},
+            [](auto& s) -> auto& { return s.desk.cadence.max_per_day; },
+            "Notices to one subscriber in any 24 hours, all cases together."),
+        table_array<settings, desk_plan_settings>(
+            "desk.plans", &desk_plan_registry(), [](auto& s) -> auto& { return s.desk.plans; },
+            "Port-25 defaults and exemption rules per plan. Listing any replaces the built-in ones; a plan "
+            "without an entry is blocked by default and has no self-service.",
+            [](const std::vector<desk_plan_settings>& v) {
+              std::string out = std::to_string(v.size()) + (v.size() == 1 ? " plan" : " plans");
+              for (std::size_t i = 0; i < v.size(); ++i) {
+                out += (i == 0 ? ": " : ", ") + toml_string(v[i].name);
+              }
+              return out;
+            }),
+
+        make_option<settings>(
             "log.level",
             enum_codec<log_level>{{log_level::error, log_level::warning, log_level::info, log_level::debug},
                                   log_level_name},
@@ -995,6 +1157,50 @@ void check_subscribers(settings& s, read_context& ctx) {
   }
 }
 
+void check_desk(settings& s, read_context& ctx) {
+  std::set<std::string_view> engine_plans;
+  for (const auto& p : s.engine.plans) {
+    engine_plans.insert(p.name);
+  }
+  // The built-in desk plans name the built-in engine plans; a file that replaces engine.plans and
+  // lists no desk.plans simply has no desk rules for its plans (blocked, no self-service).
+  const auto& places = ctx.element_places["desk.plans"];
+  if (places.empty()) {
+    std::erase_if(s.desk.plans, [&](const desk_plan_settings& p) { return engine_plans.count(p.name) == 0; });
+  }
+  std::set<std::string_view> seen;
+  for (std::size_t i = 0; !places.empty() && i < s.desk.plans.size(); ++i) {
+    const auto& p = s.desk.plans[i];
+    const position at = i < places.size() ? places[i] : place(ctx, "desk");
+    const std::string name = "desk.plans[" + std::to_string(i + 1) + "].name";
+    if (p.name.empty()) {
+      continue;  // reported while reading
+    }
+    if (engine_plans.count(p.name) == 0) {
+      ctx.diag.error(at, name + ": " + quote_text(p.name) + " is not one of engine.plans");
+    }
+    if (!seen.insert(p.name).second) {
+      ctx.diag.error(at, name + ": " + quote_text(p.name) + " is listed twice");
+    }
+  }
+  if (s.desk.notice_relay.type == listen_address::kind::unix_socket) {
+    ctx.diag.error(place(ctx, "desk.notice_relay"), "desk.notice_relay: give an inet address (SMTP over TCP)");
+  }
+  if (s.desk.enabled && s.desk.notice_relay.type != listen_address::kind::disabled) {
+    struct stat st {};
+    if (::stat(s.desk.notice_templates.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      ctx.diag.error(place(ctx, "desk.notice_templates"),
+                     "desk.notice_templates: " + quote_text(s.desk.notice_templates) + " is not a directory");
+    }
+  }
+  if (s.desk.public_url.rfind("http://", 0) != 0 && s.desk.public_url.rfind("https://", 0) != 0) {
+    ctx.diag.error(place(ctx, "desk.public_url"), "desk.public_url: must start with http:// or https://");
+  }
+  if (s.desk.notice_from.find('@') == std::string::npos) {
+    ctx.diag.error(place(ctx, "desk.notice_from"), "desk.notice_from: not an address (no @)");
+  }
+}
+
 void check_file_exists(const std::string& path, const std::string& name, read_context& ctx) {
   if (path.empty()) {
     return;
@@ -1053,6 +1259,7 @@ result<loaded_config> load_text(std::string_view text, std::string_view origin, 
       check_engine(out.values, ctx);
     }
     check_subscribers(out.values, ctx);
+    check_desk(out.values, ctx);
     check_secret(out.values.privacy.secret_file, ctx);
     check_file_exists(out.values.subscribers.file, "subscribers.file", ctx);
     check_file_exists(out.values.classifier.model, "classifier.model", ctx);
@@ -1324,6 +1531,63 @@ std::string to_toml(const settings& s) {
     }
   }
   return out;
+}
+
+result<std::shared_ptr<const identity::cidr_directory>> load_directory(const settings& s) {
+  // The file and the inline entries are one table (a key listed twice is an error): inline entries
+  // are parsed as extra lines after the file's own.
+  if (s.subscribers.file.empty()) {
+    auto built = identity::cidr_directory::build(s.subscribers.entries);
+    if (!built) {
+      return built.error();
+    }
+    return std::make_shared<const identity::cidr_directory>(std::move(*built));
+  }
+  std::ifstream in(s.subscribers.file, std::ios::binary);
+  if (!in) {
+    return make_error(errc::io, "cannot read subscriber file " + s.subscribers.file);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string all = text.str();
+  for (const auto& e : s.subscribers.entries) {
+    all += "\n" + e.key + "\t" + e.id + "\t" + e.plan + (e.contact.empty() ? "" : "\t" + e.contact);
+  }
+  auto merged = identity::cidr_directory::parse(all, s.subscribers.file);
+  if (!merged) {
+    return merged.error();
+  }
+  return std::make_shared<const identity::cidr_directory>(std::move(*merged));
+}
+
+std::vector<desk_plan_settings> desk_settings::default_desk_plans() {
+  desk_plan_settings residential{"residential", {}};
+  residential.rules.port25_open_by_default = false;
+  residential.rules.self_service = true;
+  desk_plan_settings business{"business", {}};
+  business.rules.port25_open_by_default = true;
+  desk_plan_settings bulk{"bulk", {}};
+  bulk.rules.port25_open_by_default = true;
+  return {residential, business, bulk};
+}
+
+std::string desk_ledger_path(const settings& s) {
+  if (!s.desk.ledger.empty()) {
+    return s.desk.ledger;
+  }
+  return (std::filesystem::path(s.store.path).parent_path() / "desk.db").string();
+}
+
+desk::exemption_plan_rules desk_rules_for(const desk_settings& d, std::string_view plan) {
+  for (const auto& p : d.plans) {
+    if (p.name == plan) {
+      return p.rules;
+    }
+  }
+  desk::exemption_plan_rules none;
+  none.port25_open_by_default = false;
+  none.self_service = false;
+  return none;
 }
 
 std::string read_deployment_secret(const privacy_settings& p) {

@@ -54,6 +54,27 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
+std::optional<std::string> form_value(std::string_view encoded, std::string_view name) {
+  while (!encoded.empty()) {
+    const auto amp = encoded.find('&');
+    const std::string_view pair = encoded.substr(0, amp);
+    encoded = amp == std::string_view::npos ? std::string_view{} : encoded.substr(amp + 1);
+    const auto eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    if (key != name) {
+      continue;
+    }
+    std::string value(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    for (char& c : value) {
+      if (c == '+') {
+        c = ' ';
+      }
+    }
+    return percent_decode(value);
+  }
+  return std::nullopt;
+}
+
 response json_error(unsigned status, std::string_view message) {
   response r;
   r.status = status;

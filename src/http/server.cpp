@@ -4,6 +4,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <memory>
 #include <optional>
 
@@ -17,6 +20,25 @@ using socket_type = asio::generic::stream_protocol::socket;
 
 constexpr std::size_t header_limit = 16 * 1024;
 
+// The peer's IP address as text, for rate limiting; "local" for a Unix socket or an unknown family.
+std::string remote_address_of(const socket_type& socket) {
+  beast::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) {
+    return "local";
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  const sockaddr* sa = ep.data();
+  if (sa->sa_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, text, sizeof text);
+  } else if (sa->sa_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, text, sizeof text);
+  } else {
+    return "local";
+  }
+  return text;
+}
+
 // One connection. All I/O and timer callbacks run on the socket's executor, which is the daemon's
 // single event-loop thread, so the session's members need no lock; only the handler runs elsewhere
 // (on the worker executor) and it touches nothing but its own copies.
@@ -28,7 +50,8 @@ class session : public std::enable_shared_from_this<session> {
         _routes(routes),
         _workers(std::move(workers)),
         _limits(l),
-        _on_response(std::move(on_response)) {}
+        _on_response(std::move(on_response)),
+        _remote_address(remote_address_of(_socket)) {}
 
   void start() { read_next(); }
 
@@ -85,6 +108,13 @@ class session : public std::enable_shared_from_this<session> {
     if (auto it = raw.find(bhttp::field::content_type); it != raw.end()) {
       req.content_type = std::string(it->value());
     }
+    if (auto it = raw.find(bhttp::field::cookie); it != raw.end()) {
+      req.cookie = std::string(it->value());
+    }
+    if (auto it = raw.find("X-CSRF-Token"); it != raw.end()) {
+      req.csrf_token = std::string(it->value());
+    }
+    req.remote_address = _remote_address;
     const bool keep_alive = raw.keep_alive();
     req.body = std::move(_parser->get().body());
     const auto started = std::chrono::steady_clock::now();
@@ -142,6 +172,7 @@ class session : public std::enable_shared_from_this<session> {
   asio::any_io_executor _workers;
   limits _limits;
   observer _on_response;
+  std::string _remote_address;
 };
 
 }  // namespace

@@ -183,6 +183,29 @@ struct cidr_directory::tables {
 };
 
 cidr_directory::cidr_directory(std::unique_ptr<tables> t) : _tables(std::move(t)) {}
+
+void cidr_directory::for_each_network(const std::function<void(const subscriber&, const std::string&)>& visit) const {
+  char text[INET6_ADDRSTRLEN];
+  for (const int len : _tables->v4_lengths) {
+    for (const auto& [a4, index] : _tables->v4[static_cast<std::size_t>(len)]) {
+      const unsigned char bytes[4] = {static_cast<unsigned char>(a4 >> 24), static_cast<unsigned char>(a4 >> 16),
+                                      static_cast<unsigned char>(a4 >> 8), static_cast<unsigned char>(a4)};
+      ::inet_ntop(AF_INET, bytes, text, sizeof text);
+      visit(_tables->subscribers[index], std::string(text) + "/" + std::to_string(len));
+    }
+  }
+  for (const int len : _tables->v6_lengths) {
+    for (const auto& [a6, index] : _tables->v6[static_cast<std::size_t>(len)]) {
+      unsigned char bytes[16];
+      for (int i = 0; i < 8; ++i) {
+        bytes[i] = static_cast<unsigned char>(a6.hi >> (56 - 8 * i));
+        bytes[8 + i] = static_cast<unsigned char>(a6.lo >> (56 - 8 * i));
+      }
+      ::inet_ntop(AF_INET6, bytes, text, sizeof text);
+      visit(_tables->subscribers[index], std::string(text) + "/" + std::to_string(len));
+    }
+  }
+}
 cidr_directory::cidr_directory(cidr_directory&&) noexcept = default;
 cidr_directory& cidr_directory::operator=(cidr_directory&&) noexcept = default;
 cidr_directory::~cidr_directory() = default;

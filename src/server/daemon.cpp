@@ -15,6 +15,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstring>
@@ -22,6 +23,9 @@
 #include <sstream>
 
 #include "api.hpp"
+#include "desk_api.hpp"
+#include "desk_service.hpp"
+#include "ledger/sqlite_ledger.hpp"
 #include "connections.hpp"
 #include "http/server.hpp"
 #include "store/sqlite_store.hpp"
@@ -148,15 +152,14 @@ void set_nodelay(asio::generic::stream_protocol::socket& s) {
 
 class daemon {
  public:
-  daemon(asio::io_context& loop, service& svc, std::vector<listener>& listeners)
+  daemon(asio::io_context& loop, service& svc, std::vector<listener>& listeners, http::router routes)
       : _loop(loop),
         _svc(svc),
         _listeners(listeners),
+        _routes(std::move(routes)),
         _signals(loop, SIGTERM, SIGINT, SIGHUP),
         _guard(asio::make_work_guard(loop)),
-        _drain_timer(loop) {
-    add_api_routes(svc, _routes);
-  }
+        _drain_timer(loop) {}
 
   void start() {
     for (auto& l : _listeners) {
@@ -287,6 +290,9 @@ class daemon {
 }  // namespace
 
 int serve(const std::string& config_path) {
+  // Sockets write with MSG_NOSIGNAL; the one pipe the daemon writes (queue ids to the release command)
+  // must not kill it either when the command exits early: EPIPE is reported instead.
+  ::signal(SIGPIPE, SIG_IGN);
   auto loaded = config::load_file(config_path);
   if (!loaded) {
     log_lines(severity::error, "config_error", loaded.error().message);
@@ -348,9 +354,33 @@ int serve(const std::string& config_path) {
     svc.metrics().store_errors.add();
     telemetry::log(severity::error, "restore_failed", {{"error", restored.error().message}});
   }
-  daemon d(loop, svc, listeners);
+  http::router routes;
+  add_api_routes(svc, routes);
+  std::unique_ptr<desk_service> desk;
+  if (s.desk.enabled) {
+    const std::string ledger_path = config::desk_ledger_path(s);
+    auto book = ledger::open_sqlite_ledger(ledger_path);
+    if (!book) {
+      telemetry::log(severity::error, "ledger_open_failed", {{"path", ledger_path}, {"error", book.error().message}});
+      return 3;
+    }
+    desk = std::make_unique<desk_service>(svc, std::move(*book));
+    if (auto ready = desk->prepare(); !ready) {
+      log_lines(severity::error, "desk_config_error", ready.error().message);
+      return 3;
+    }
+    if (auto added = add_desk_routes(svc, *desk, routes); !added) {
+      log_lines(severity::error, "desk_config_error", added.error().message);
+      return 3;
+    }
+    svc.attach_desk(desk.get());
+  }
+  daemon d(loop, svc, listeners, std::move(routes));
   d.start();
   svc.start_snapshot_thread();
+  if (desk) {
+    desk->start();
+  }
   for (const auto& l : listeners) {
     telemetry::log(severity::info, "listening", {{"listener", protocol_name(l.kind)}, {"address", l.address.to_string()}});
   }
@@ -367,6 +397,11 @@ int serve(const std::string& config_path) {
   svc.stop_snapshot_thread();
   svc.workers().join();
   svc.flush_to_store(svc.now_ms(), true);
+  if (desk) {
+    desk->stop();
+    desk->tick(svc.now_ms());  // what the relay queued last becomes cases before the ledger closes
+    svc.attach_desk(nullptr);
+  }
   for (const auto& l : listeners) {
     if (l.address.type == config::listen_address::kind::unix_socket) {
       ::unlink(l.address.path.c_str());

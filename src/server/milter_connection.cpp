@@ -412,7 +412,8 @@ class milter_connection final : public drainable, public std::enable_shared_from
     _svc.record_decision(store::decision_record{now, o.who.who.id, env.queue_id,
                                                 std::string(behavior::action_name(o.decision.act)),
                                                 std::string(behavior::level_name(o.decision.lvl)),
-                                                o.decision.suspicion, o.reasons, o.decision.observe_only});
+                                                o.decision.suspicion, o.reasons, o.decision.observe_only},
+                         o.who.who);
     if (o.decision.act == behavior::action::hold && !env.queue_id.empty()) {
       _svc.record_held(o.who.who.id, env.queue_id, now);
     }

@@ -169,7 +169,8 @@ class policy_connection final : public drainable, public std::enable_shared_from
     _svc.record_decision(store::decision_record{_svc.now_ms(), o.who.who.id, env.queue_id,
                                                 std::string(behavior::action_name(o.decision.act)),
                                                 std::string(behavior::level_name(o.decision.lvl)),
-                                                o.decision.suspicion, o.reasons, o.decision.observe_only});
+                                                o.decision.suspicion, o.reasons, o.decision.observe_only},
+                         o.who.who);
     if (o.decision.act != behavior::action::accept || o.decision.lvl != behavior::level::normal) {
       telemetry::log(severity::info, "verdict",
                      {{"queue", env.queue_id},

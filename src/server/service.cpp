@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "desk_service.hpp"
 #include "telemetry/log.hpp"
 
 namespace pw::server {
@@ -22,40 +23,11 @@ std::int64_t system_now_ms() {
 
 result<std::shared_ptr<const runtime>> build_runtime(config::settings s) {
   auto rt = std::make_shared<runtime>();
-  if (!s.subscribers.file.empty() || !s.subscribers.entries.empty()) {
-    std::vector<identity::directory_entry> entries = s.subscribers.entries;
-    if (!s.subscribers.file.empty()) {
-      // The file and the inline entries are one table (a key listed twice is an error): inline
-      // entries are parsed as extra lines after the file's own.
-      std::ifstream in(s.subscribers.file, std::ios::binary);
-      if (!in) {
-        return make_error(errc::io, "cannot read subscriber file " + s.subscribers.file);
-      }
-      std::ostringstream text;
-      text << in.rdbuf();
-      std::string all = text.str();
-      for (const auto& e : entries) {
-        all += "\n" + e.key + "\t" + e.id + "\t" + e.plan + (e.contact.empty() ? "" : "\t" + e.contact);
-      }
-      auto merged = identity::cidr_directory::parse(all, s.subscribers.file);
-      if (!merged) {
-        return merged.error();
-      }
-      rt->directory = std::make_shared<identity::cidr_directory>(std::move(*merged));
-    } else {
-      auto built = identity::cidr_directory::build(entries);
-      if (!built) {
-        return built.error();
-      }
-      rt->directory = std::make_shared<identity::cidr_directory>(std::move(*built));
-    }
-  } else {
-    auto empty = identity::cidr_directory::build({});
-    if (!empty) {
-      return empty.error();
-    }
-    rt->directory = std::make_shared<identity::cidr_directory>(std::move(*empty));
+  auto directory = config::load_directory(s);
+  if (!directory) {
+    return directory.error();
   }
+  rt->directory = std::move(*directory);
   if (!s.classifier.model.empty()) {
     auto m = classify::model::load(s.classifier.model);
     if (!m) {
@@ -177,12 +149,18 @@ relay::content_checks service::content_checks_for(const runtime& rt) {
   return checks;
 }
 
-void service::record_decision(store::decision_record d) {
+void service::record_decision(store::decision_record d, const identity::subscriber& who) {
+  if (_desk != nullptr && !d.observe_only) {
+    _desk->observe_level(who, d.level, d.reasons, d.at_ms);
+  }
   std::lock_guard lock(_queue_mutex);
   _decisions.push_back(std::move(d));
 }
 
 void service::record_held(std::string subscriber, std::string queue_id, std::int64_t at_ms) {
+  if (_desk != nullptr) {
+    _desk->observe_held(subscriber, queue_id, at_ms);
+  }
   std::lock_guard lock(_queue_mutex);
   _held.push_back(held_entry{std::move(subscriber), std::move(queue_id), at_ms});
 }

@@ -30,6 +30,8 @@
 
 namespace pw::server {
 
+class desk_service;
+
 // What a reload replaces as a whole.
 struct runtime {
   config::settings settings;
@@ -95,9 +97,13 @@ class service {
   // What looks at a message's content on this worker thread: classifier, fingerprinter, tracker.
   relay::content_checks content_checks_for(const runtime& rt);
   campaign::tracker& campaigns() { return _tracker; }
+  // The abuse desk, when desk.enabled (set once at start, before any connection is served).
+  void attach_desk(desk_service* desk) { _desk = desk; }
+  desk_service* desk() { return _desk; }
 
-  // Queued for the snapshot thread (never written from the loop).
-  void record_decision(store::decision_record d);
+  // Queued for the snapshot thread (never written from the loop); a throttle or hold also reaches the
+  // abuse desk, when there is one.
+  void record_decision(store::decision_record d, const identity::subscriber& who);
   void record_held(std::string subscriber, std::string queue_id, std::int64_t at_ms);
   // Writes engine changes, queued decisions and held ids now (snapshot thread, and at shutdown).
   void flush_to_store(std::int64_t now_ms, bool snapshot_states);
@@ -154,6 +160,7 @@ class service {
   std::list<std::weak_ptr<drainable>> _connections;
   std::atomic<bool> _draining{false};
 
+  desk_service* _desk = nullptr;
   const config::clock_source _clock;
   std::atomic<std::int64_t> _api_now_ms;
 };

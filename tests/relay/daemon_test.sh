@@ -128,7 +128,7 @@ check "no marker of a checked message in the log" bash -c "! grep -q -e trainset
 
 # --- privilege drop -----------------------------------------------------------------------------
 if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
-  chown nobody "$W/state"; rm -f "$W"/state/state.db*
+  chown nobody "$W/state"; rm -f "$W"/state/state.db* "$W"/state/desk.db*
   write_config info nobody
   "$PW" serve -c "$W/pw.toml" > "$W/daemon2.log" 2>&1 &
   DAEMON=$!; PIDS+=($DAEMON)

@@ -346,6 +346,10 @@ class engine {
   // Operator/customer lifts a hold or throttle: back to watch with a grace period, short windows
   // cleared. Returns false when the subscriber is unknown.
   bool release(std::string_view subscriber, std::int64_t now_ms);
+  // A person puts the subscriber on hold (the abuse desk's "re-hold"), whatever the plan's ceiling:
+  // every further message goes to the hold queue until `release` or the hold timeout. Returns false
+  // when the subscriber is unknown (nothing to hold: it has sent nothing lately).
+  bool hold(std::string_view subscriber, std::int64_t now_ms);
 
   // The states changed since the previous call (each record once), for the store.
   std::vector<snapshot_record> collect_changes();

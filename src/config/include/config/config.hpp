@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@
 #include "campaign/tracker.hpp"
 #include "fingerprint/fingerprint.hpp"
 #include "common/result.hpp"
+#include "desk/exemption_rules.hpp"
+#include "desk/lifecycle.hpp"
+#include "desk/notice.hpp"
 #include "identity/directory.hpp"
 
 namespace pw::config {
@@ -115,6 +119,37 @@ struct log_settings {
   log_level level = log_level::info;
 };
 
+// Port-25 defaults and exemption rules of one plan (names as in engine.plans).
+struct desk_plan_settings {
+  std::string name;
+  desk::exemption_plan_rules rules;
+
+  bool operator==(const desk_plan_settings&) const = default;
+};
+
+// The abuse desk: cases, customer notices, self-help, port-25 exemptions and the web UI.
+struct desk_settings {
+  bool enabled = true;
+  std::string ledger;    // "" = desk.db in the directory of store.path
+  std::string web_root;  // the built web UI (make web → build/web); "" = no UI pages (the API stays)
+  std::string public_url = "http://127.0.0.1:10080";  // base of self-help links in notices
+  std::string isp_name = "your Internet provider";
+  bool secure_cookies = false;  // set when the desk is reached through TLS (a reverse proxy)
+  std::int64_t session_ttl_ms = 8LL * 3600 * 1000;
+  std::int64_t help_token_ttl_ms = 14LL * 24 * 3600 * 1000;
+  std::vector<std::string> release_command{"postsuper", "-H", "-"};
+  std::int64_t release_timeout_ms = 30'000;
+  desk::lifecycle_settings cases;
+  listen_address notice_relay;  // where notices are submitted (SMTP); disabled = no notices
+  std::string notice_from = "abuse@localhost";
+  std::string notice_from_name = "Abuse desk";
+  std::string notice_templates = "/etc/portwarden/desk";
+  desk::notice_cadence cadence;
+  std::vector<desk_plan_settings> plans = default_desk_plans();
+
+  static std::vector<desk_plan_settings> default_desk_plans();  // residential, business, bulk
+};
+
 struct settings {
   server_settings server;
   behavior::engine_settings engine;
@@ -123,6 +158,7 @@ struct settings {
   store_settings store;
   privacy_settings privacy;
   subscriber_settings subscribers;
+  desk_settings desk;
   log_settings log;
 };
 
@@ -155,5 +191,16 @@ std::string_view clock_source_name(clock_source c) noexcept;
 // simulated run keys its hashes exactly as the daemon it is compared with. The loader has already
 // checked the file exists and is long enough; an unreadable file reads as empty.
 std::string read_deployment_secret(const privacy_settings& p);
+
+// The subscriber table: subscribers.file and the inline subscribers.entry tables as one directory
+// (a key listed in both is an error). errc::io when the file cannot be read, errc::invalid_input for
+// its content (`file:line: what`).
+result<std::shared_ptr<const identity::cidr_directory>> load_directory(const settings& s);
+
+// The desk ledger's path: desk.ledger, or desk.db beside store.path when that is "".
+std::string desk_ledger_path(const settings& s);
+// A plan's desk rules: the desk.plans entry of that name, or blocked-by-default rules with no
+// self-service when the plan has none.
+desk::exemption_plan_rules desk_rules_for(const desk_settings& d, std::string_view plan);
 
 }  // namespace pw::config

@@ -26,6 +26,9 @@ struct request {
   std::string query;       // raw query string, without '?'
   std::string path_tail;   // for prefix routes: the decoded part after the prefix
   std::string content_type;
+  std::string cookie;          // the Cookie header as sent (auth/cookie.hpp parses it)
+  std::string csrf_token;      // the X-CSRF-Token header
+  std::string remote_address;  // the peer's IP address; "local" on a Unix socket (rate limiting keys)
   std::string body;
 };
 
@@ -57,5 +60,9 @@ class router {
 
 // Percent-decoding of a path; nullopt when an escape is malformed or decodes to NUL.
 std::optional<std::string> percent_decode(std::string_view s);
+
+// The value of `name` in an application/x-www-form-urlencoded string (a query, or a form's body):
+// the first occurrence, '+' read as a space, percent-decoded. nullopt when absent or malformed.
+std::optional<std::string> form_value(std::string_view encoded, std::string_view name);
 
 }  // namespace pw::http

@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,11 @@ class cidr_directory final : public directory {
   lookup<subscriber> by_address(std::string_view client_addr) const override;
 
   std::size_t size() const noexcept;
+
+  // Every address entry as (subscriber, CIDR text such as "192.0.2.0/24" or "2001:db8::/48"), IPv4
+  // first, each family by prefix length (longest first) and then in no particular order; login
+  // entries are not included. For exports (the port-25 allow list); costs no memory at lookup time.
+  void for_each_network(const std::function<void(const subscriber&, const std::string&)>& visit) const;
 
   cidr_directory(cidr_directory&&) noexcept;
   cidr_directory& operator=(cidr_directory&&) noexcept;
