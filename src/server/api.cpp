@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "desk_api.hpp"
 #include "mime/message.hpp"
 
 namespace pw::server {
@@ -28,19 +29,15 @@ json window_json(const behavior::window_counts& w) {
   return j;
 }
 
-// GET /api/v1/subscribers/{id}: the engine's view now, the latest decisions and the held queue ids.
-// Ids, counts and reason texts only; the store never had content to give.
-http::response subscriber(service& svc, const http::request& req) {
-  const std::string& id = req.path_tail;
-  if (id.empty() || id.size() > 512) {
-    return http::json_error(400, "bad subscriber id");
-  }
+}  // namespace
+
+json subscriber_view(service& svc, const std::string& id) {
   const std::int64_t now = svc.now_ms();
   auto rep = svc.engine().report(id, now);
   auto decisions = svc.store().recent_decisions(id, 20);
   auto held = svc.store().held_for(id);
   if (!rep && decisions && decisions->empty()) {
-    return http::json_error(404, "unknown subscriber");
+    return nullptr;
   }
   json j{{"subscriber", id}};
   if (rep) {
@@ -84,6 +81,26 @@ http::response subscriber(service& svc, const http::request& req) {
     j["held"] = list;
   } else {
     j["held_error"] = held.error().message;
+  }
+  return j;
+}
+
+namespace {
+
+// GET /api/v1/subscribers/{id}: the engine's view now, the latest decisions and the held queue ids;
+// with a desk session also the subscriber's cases and exemptions. Ids, counts and reason texts only;
+// the store never had content to give.
+http::response subscriber(service& svc, const http::request& req) {
+  const std::string& id = req.path_tail;
+  if (id.empty() || id.size() > 512) {
+    return http::json_error(400, "bad subscriber id");
+  }
+  json j = subscriber_view(svc, id);
+  if (svc.desk() != nullptr) {
+    add_desk_view(svc, *svc.desk(), req, id, j);
+  }
+  if (j.is_null()) {
+    return http::json_error(404, "unknown subscriber");
   }
   return json_response(200, j);
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "api.hpp"
 #include "auth/cookie.hpp"
 #include "auth/password.hpp"
 #include "auth/roles.hpp"
@@ -339,14 +340,8 @@ class desk_routes {
     for (const auto& n : *notices) {
       nt.push_back({{"kind", n.kind}, {"at_ms", n.at_ms}, {"delivered", n.delivered}, {"error", n.error}});
     }
-    json out{{"case", case_json(*c)}, {"events", ev}, {"held", hl}, {"notices", nt}};
-    if (auto rep = _svc.engine().report(c->subscriber, _svc.now_ms())) {
-      out["engine"] = {{"level", behavior::level_name(rep->lvl)},
-                       {"suspicion", rep->suspicion},
-                       {"reasons", behavior::describe(rep->reasons_view())}};
-    } else {
-      out["engine"] = nullptr;
-    }
+    json out{{"case", case_json(*c)},     {"events", ev}, {"held", hl}, {"notices", nt},
+             {"subscriber", subscriber_view(_svc, c->subscriber)}};
     return json_response(200, out);
   }
 
@@ -569,6 +564,11 @@ class desk_routes {
                              "few days; if the problem comes back, our team will contact you.",
                          "<p id=\"outcome\">released</p>");
       }
+      if (answer->decision == desk::fix_decision::not_applicable) {
+        return help_page(200, "Nothing more to do",
+                         answer->reason.empty() ? "Your case needs nothing more from you." : answer->reason,
+                         "<p id=\"outcome\">nothing</p>");
+      }
       return help_page(200, "A member of our team will contact you",
                        answer->reason.empty() ? "Our team will look at your case." : answer->reason,
                        "<p id=\"outcome\">escalated</p>");
@@ -635,6 +635,48 @@ class desk_routes {
 };
 
 }  // namespace
+
+bool add_desk_view(service& svc, desk_service& desk, const http::request& req, const std::string& id,
+                   nlohmann::json& view) {
+  desk_routes routes(svc, desk);
+  if (!routes.session_of(req)) {
+    return false;
+  }
+  ledger::case_filter f;
+  f.subscriber_prefix = id;
+  ledger::page_request p;
+  p.limit = 200;
+  auto cases = desk.book().list_cases(f, p);
+  auto exemptions = desk.book().exemptions_for(id);
+  auto known = desk.book().find_subscriber(id);
+  json case_list = json::array();
+  if (cases) {
+    for (const auto& c : cases->rows) {
+      if (c.subscriber == id) {  // the filter is a prefix
+        case_list.push_back(case_json(c));
+      }
+    }
+  }
+  json exemption_list = json::array();
+  if (exemptions) {
+    for (const auto& e : *exemptions) {
+      exemption_list.push_back(exemption_json(e));
+    }
+  }
+  if (view.is_null()) {
+    if (!known.found() && case_list.empty() && exemption_list.empty()) {
+      return false;
+    }
+    view = json{{"subscriber", id}, {"level", nullptr}};
+  }
+  view["cases"] = case_list;
+  view["exemptions"] = exemption_list;
+  if (known.found()) {
+    view["plan"] = known->plan;
+    view["created_ms"] = known->created_ms;
+  }
+  return true;
+}
 
 result<void> add_desk_routes(service& svc, desk_service& desk, http::router& routes) {
   auto r = std::make_shared<desk_routes>(svc, desk);

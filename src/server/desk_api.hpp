@@ -13,6 +13,9 @@
 // Privacy: answers carry ids, counts, reason texts and queue ids; never message content.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <string>
+
 #include "desk_service.hpp"
 #include "http/router.hpp"
 #include "service.hpp"
@@ -21,5 +24,11 @@ namespace pw::server {
 
 // Adds the desk's routes; the static UI under /desk/ when desk.web_root is set (errors name the path).
 result<void> add_desk_routes(service& svc, desk_service& desk, http::router& routes);
+
+// For GET /api/v1/subscribers/{id}: with a valid desk session, adds the subscriber's cases and
+// exemptions (and plan) to `view` — creating it when the engine no longer knows the subscriber but
+// the desk does — and returns true; without a session leaves `view` alone and returns false.
+bool add_desk_view(service& svc, desk_service& desk, const http::request& req, const std::string& id,
+                   nlohmann::json& view);
 
 }  // namespace pw::server
