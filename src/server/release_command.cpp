@@ -17,8 +17,10 @@ extern char** environ;
 namespace pw::server {
 namespace {
 
+// Postfix queue ids are letters and digits; "ALL" is postsuper's keyword for every message and is
+// never a real id, so it is refused rather than trusted to be read literally.
 bool is_queue_id(const std::string& id) {
-  return !id.empty() && id.size() <= 64 &&
+  return !id.empty() && id.size() <= 64 && id != "ALL" &&
          std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
 }
 

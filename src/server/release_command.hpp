@@ -7,7 +7,8 @@
 // any number of them needs one run and no id ever reaches a shell.
 // Guarantees: the command is run without a shell (execvp of the configured argv); it gets at most
 // `timeout` and is killed after that; its exit status and the first 2 KiB of its stderr come back as
-// the error. Queue ids are checked to be Postfix queue ids (letters and digits only) before use.
+// the error. Queue ids are checked to be Postfix queue ids (letters and digits only, never postsuper's keyword ALL)
+// before use.
 // Thread-safety: reentrant; each call runs its own child. It blocks the calling thread (a worker or
 // the desk thread, never the event loop).
 #pragma once
@@ -20,7 +21,7 @@
 
 namespace pw::server {
 
-// errc::invalid_input for an empty command or a queue id that is not [A-Za-z0-9]+; errc::unavailable
+// errc::invalid_input for an empty command or a queue id that is not [A-Za-z0-9]+ (or is ALL); errc::unavailable
 // when the command cannot start, times out or exits non-zero (the message says which, with stderr).
 result<void> run_release_command(const std::vector<std::string>& argv, const std::vector<std::string>& queue_ids,
                                  std::chrono::milliseconds timeout);

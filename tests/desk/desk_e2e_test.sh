@@ -221,6 +221,15 @@ second=$(curl -sS -X POST "$help_url/fixed")
 check "3: pressing \"fixed\" again changes nothing (the case is already in monitoring)" \
   bash -c "echo '$second' | grep -q 'id=\"outcome\">nothing<'"
 
+# --- 3b. a port-25 exemption request from the same page, decided by the plan's rules -------------
+r=$(curl -sS --data-urlencode "reason=I run a mail server for my family" "$help_url/exemption")
+check "3b: the request is refused by the rules while the case is open, with the reason" \
+  bash -c "echo '$r' | grep -q 'id=\"outcome\">refused<'"
+exemption=$(api "$W/olga.jar" "/api/v1/exemptions?status=refused" | json_field '["exemptions"][0]["id"]')
+check "3b: the refused request is in the exemption registry (id $exemption)" [ "$exemption" != None ]
+r=$(post "$W/olga.jar" "$OLGA_CSRF" "/api/v1/exemptions/$exemption/actions" '{"action":"grant","text":"known customer, static address"}')
+check "3b: an operator can overrule and grant it (${r%% *})" [ "${r%% *}" = 200 ]
+
 # --- 4. refusals, each with a clear message and an audit entry --------------------------------------
 r=$(curl -sS -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"user":"olga","password":"wrong"}' "$BASE/api/v1/login")
 check "4: a wrong password is refused ($r)" [ "${r##* }" = 401 ] && [[ "$r" == *"wrong user name or password"* ]]
@@ -288,6 +297,8 @@ check "5: the ledger carries no marker" bash -c "! cat '$W'/desk.db* | grep -a -
 "$PW" port25 export --format nft -c "$W/portwarden.toml" -o "$W/port25.nft" 2> "$W/export.err"
 check "6: port25 export --format nft wrote a file" test -s "$W/port25.nft"
 check "6: the business subscriber's network is allowed" grep -q '192.0.2.0/28' "$W/port25.nft"
+check "6: the residential subscriber with the granted exemption is allowed" grep -q '127.0.0.10' "$W/port25.nft"
+check "6: residential subscribers without one are not" bash -c "! grep -q -e '127.0.0.9' -e '127.0.0.2' '$W/port25.nft'"
 if nft -c -f "$W/port25.nft" 2> "$W/nft.err"; then ok "6: nft -c accepts the export"; else bad "6: nft -c: $(cat "$W/nft.err")"; fi
 "$PW" port25 export --format json -c "$W/portwarden.toml" > "$W/port25.json"
 check "6: the JSON export parses" python3 -c "import json; json.load(open('$W/port25.json'))"
