@@ -1,13 +1,12 @@
 #include "ledger/sqlite_ledger.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <limits>
 #include <mutex>
 #include <utility>
+
+#include "sqlite/db.hpp"
 
 namespace pw::ledger {
 namespace {
@@ -139,44 +138,16 @@ CREATE INDEX audit_by_actor ON audit(actor, id);
 )sql",
 };
 
-struct db_closer {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-using db_ptr = std::unique_ptr<sqlite3, db_closer>;
+using sqlite::db_ptr;
+using sqlite::statement_ptr;
+using sqlite::statement_use;
+using sqlite::text_at;
 
-struct statement_finalizer {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using statement_ptr = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
+constexpr std::string_view owner = "ledger";
 
-// Extended result codes (SQLITE_OPEN_EXRESCODE) tell a missing parent row apart from other
-// constraint failures.
-errc code_of(int rc) {
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-    return errc::not_found;
-  }
-  switch (rc & 0xff) {
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_FORMAT:
-      return errc::corrupt;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return errc::unavailable;
-    case SQLITE_CONSTRAINT:
-      return errc::invalid_input;
-    default:
-      return errc::io;
-  }
-}
+constexpr sqlite::schema ledger_schema{owner, ledger_application_id, migrations, " (or Portwarden's state store)"};
 
-error db_error(sqlite3* db, int rc, std::string_view what) {
-  std::string message = "ledger: ";
-  message.append(what);
-  message.append(": ");
-  message.append(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  return make_error(code_of(rc), std::move(message));
-}
+error db_error(sqlite3* db, int rc, std::string_view what) { return sqlite::db_error(owner, db, rc, what); }
 
 error corrupt_name(std::string_view column, std::string_view value) {
   std::string message = "ledger: unknown ";
@@ -186,22 +157,6 @@ error corrupt_name(std::string_view column, std::string_view value) {
   message.append("' in the database; written by a newer portwarden or damaged");
   return make_error(errc::corrupt, std::move(message));
 }
-
-// Resets a reused statement however the call using it ends, so it holds no read lock and no stale
-// bindings between calls.
-class statement_use {
- public:
-  explicit statement_use(sqlite3_stmt* s) : _s(s) {}
-  statement_use(const statement_use&) = delete;
-  statement_use& operator=(const statement_use&) = delete;
-  ~statement_use() {
-    sqlite3_reset(_s);
-    sqlite3_clear_bindings(_s);
-  }
-
- private:
-  sqlite3_stmt* _s;
-};
 
 // The exclusive upper end of a range of TEXT keys; empty means none. Bound as a zero-length BLOB then,
 // because SQLite sorts every TEXT value before every BLOB: one statement serves both cases and the
@@ -224,13 +179,8 @@ text_upper_bound prefix_end(std::string_view prefix) {
   return {std::move(end)};
 }
 
-// Empty views may have a null data() and SQLite binds a null pointer as SQL NULL, which the NOT NULL
-// columns refuse; "" keeps an empty value empty. SQLITE_STATIC is safe: every bound value outlives
-// the step that reads it.
-int bind_value(sqlite3_stmt* s, int index, std::string_view text) {
-  const char* data = text.data() != nullptr ? text.data() : "";
-  return sqlite3_bind_text64(s, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8);
-}
+// SQLITE_STATIC binding (sqlite::bind_text) is safe: every bound value outlives the step that reads it.
+int bind_value(sqlite3_stmt* s, int index, std::string_view text) { return sqlite::bind_text(s, index, text); }
 int bind_value(sqlite3_stmt* s, int index, std::int64_t v) { return sqlite3_bind_int64(s, index, v); }
 int bind_value(sqlite3_stmt* s, int index, bool v) { return sqlite3_bind_int(s, index, v ? 1 : 0); }
 int bind_value(sqlite3_stmt* s, int index, const std::optional<std::int64_t>& v) {
@@ -254,12 +204,6 @@ template <class T>
 int bind_named(sqlite3_stmt* s, const char* name, const T& value) {
   const int index = sqlite3_bind_parameter_index(s, name);
   return index == 0 ? SQLITE_OK : bind_value(s, index, value);
-}
-
-std::string text_at(sqlite3_stmt* s, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
-  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s, column));
-  return text != nullptr ? std::string(text, size) : std::string();
 }
 
 std::optional<std::int64_t> optional_int_at(sqlite3_stmt* s, int column) {
@@ -378,105 +322,6 @@ result<audit_row> read_audit(sqlite3_stmt* s) {
                    text_at(s, 4),
                    sqlite3_column_int64(s, 5) != 0,
                    text_at(s, 6)};
-}
-
-// --- opening and migrating ---
-
-result<statement_ptr> prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-  if (rc != SQLITE_OK) {
-    return db_error(db, rc, "preparing a statement");
-  }
-  return statement_ptr(raw);
-}
-
-// One integer from a statement such as "PRAGMA user_version".
-result<std::int64_t> query_int(sqlite3* db, const char* sql, std::string_view what) {
-  auto s = prepare(db, sql);
-  if (!s) {
-    return s.error();
-  }
-  const int rc = sqlite3_step(s->get());
-  if (rc != SQLITE_ROW) {
-    return db_error(db, rc, what);
-  }
-  return sqlite3_column_int64(s->get(), 0);
-}
-
-result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    return db_error(db, rc, what);
-  }
-  return {};
-}
-
-error foreign_database(const std::string& path) {
-  return make_error(errc::corrupt, "ledger: '" + path +
-                                       "' is a SQLite database of another application (or Portwarden's state "
-                                       "store); refusing to change it");
-}
-
-// Refuses a database this build must not write to.
-result<void> check_ownership(sqlite3* db, const std::string& path) {
-  auto app_id = query_int(db, "PRAGMA application_id", "reading the database header of '" + path + "'");
-  if (!app_id) {
-    return app_id.error();
-  }
-  auto version = query_int(db, "PRAGMA user_version", "reading the schema version");
-  if (!version) {
-    return version.error();
-  }
-  if (*app_id == 0) {
-    auto objects = query_int(db, "SELECT count(*) FROM sqlite_schema", "reading the schema");
-    if (!objects) {
-      return objects.error();
-    }
-    if (*objects != 0 || *version != 0) {
-      return foreign_database(path);
-    }
-  } else if (*app_id != ledger_application_id) {
-    return foreign_database(path);
-  }
-  if (*version > sqlite_ledger_schema_version) {
-    return make_error(errc::corrupt, "ledger: '" + path + "' has schema version " + std::to_string(*version) +
-                                         ", newer than the " + std::to_string(sqlite_ledger_schema_version) +
-                                         " this build of portwarden understands; upgrade portwarden");
-  }
-  return {};
-}
-
-// Brings the schema to sqlite_ledger_schema_version in one transaction. The version is read again
-// inside the write transaction, so two processes opening a fresh file at once migrate it only once.
-result<void> migrate(sqlite3* db) {
-  if (auto begun = exec(db, "BEGIN IMMEDIATE", "starting the schema migration"); !begun) {
-    return begun;
-  }
-  auto run = [db]() -> result<void> {
-    auto version = query_int(db, "PRAGMA user_version", "reading the schema version");
-    if (!version) {
-      return version.error();
-    }
-    if (*version > sqlite_ledger_schema_version) {
-      return make_error(errc::corrupt, "ledger: schema version " + std::to_string(*version) +
-                                           " is newer than this build of portwarden understands");
-    }
-    for (auto v = *version; v < sqlite_ledger_schema_version; ++v) {
-      const std::string what = "migrating the schema from version " + std::to_string(v);
-      if (auto step = exec(db, migrations[static_cast<std::size_t>(v)], what); !step) {
-        return step;
-      }
-    }
-    const std::string stamp = "PRAGMA application_id = " + std::to_string(ledger_application_id) +
-                              "; PRAGMA user_version = " + std::to_string(sqlite_ledger_schema_version);
-    return exec(db, stamp.c_str(), "recording the schema version");
-  };
-  if (auto done = run(); !done) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    return done;
-  }
-  return exec(db, "COMMIT", "committing the schema migration");
 }
 
 struct statements {
@@ -655,7 +500,7 @@ result<statements> prepare_all(sqlite3* db) {
        "ORDER BY id DESC LIMIT ?3"},
   };
   for (const auto& [slot, sql] : all) {
-    auto s = prepare(db, sql);
+    auto s = sqlite::prepare(owner, db, sql);
     if (!s) {
       return s.error();
     }
@@ -1368,7 +1213,7 @@ class sqlite_ledger final : public ledger {
       const std::string sql = paged ? "SELECT " + std::string(case_columns) + table + case_where(shape, true) +
                                           " ORDER BY id DESC LIMIT :limit"
                                     : "SELECT count(*) FROM cases" + case_where(shape, false);
-      auto s = prepare(_db.get(), sql.c_str());
+      auto s = sqlite::prepare(owner, _db.get(), sql.c_str());
       if (!s) {
         return s.error();
       }
@@ -1387,59 +1232,24 @@ class sqlite_ledger final : public ledger {
 }  // namespace
 
 result<std::unique_ptr<ledger>> open_sqlite_ledger(const std::string& path, std::chrono::milliseconds busy_timeout) {
-  sqlite3* raw = nullptr;
-  // NOMUTEX: sqlite_ledger serialises all use of the connection with its own mutex.
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  db_ptr db(raw);
-  if (rc != SQLITE_OK) {
-    return db_error(db.get(), rc, "opening '" + path + "'");
+  static constexpr std::array<const char*, 2> pragmas = {
+      // SQLite's default page cache is 2 MiB; 100,000 cases with their indexes are about 30 MiB, and a
+      // count that walks an index range read through the OS page cache took 2–4 ms instead of 0.1 ms
+      // (bench/ledger_bench.cpp). The cache grows only as pages are read.
+      "PRAGMA cache_size = -65536",
+      // Per connection and off by default in SQLite: a case's events, notices and tokens must name a
+      // case that exists, a session a user that exists.
+      "PRAGMA foreign_keys = ON",
+  };
+  auto db = sqlite::open_database(path, ledger_schema, busy_timeout, pragmas);
+  if (!db) {
+    return db.error();
   }
-  const auto busy_ms = std::min<std::int64_t>(busy_timeout.count(), std::numeric_limits<int>::max());
-  sqlite3_busy_timeout(db.get(), static_cast<int>(std::max<std::int64_t>(busy_ms, 0)));
-
-  if (auto owned = check_ownership(db.get(), path); !owned) {
-    return owned.error();
-  }
-  // An in-memory or temporary database has no file name and no WAL; it keeps its "memory" journal.
-  const char* file = sqlite3_db_filename(db.get(), "main");
-  if (file != nullptr && *file != '\0') {
-    auto mode = prepare(db.get(), "PRAGMA journal_mode = WAL");
-    if (!mode) {
-      return mode.error();
-    }
-    const int step = sqlite3_step(mode->get());
-    if (step != SQLITE_ROW) {
-      return db_error(db.get(), step, "switching '" + path + "' to WAL mode");
-    }
-    const auto* got = reinterpret_cast<const char*>(sqlite3_column_text(mode->get(), 0));
-    if (got == nullptr || std::strcmp(got, "wal") != 0) {
-      return make_error(errc::io, "ledger: '" + path + "' cannot use WAL mode (journal mode stays '" +
-                                      std::string(got != nullptr ? got : "") + "'); is it on a network file system?");
-    }
-  }
-  if (auto sync = exec(db.get(), "PRAGMA synchronous = NORMAL", "setting synchronous mode"); !sync) {
-    return sync.error();
-  }
-  // SQLite's default page cache is 2 MiB; 100,000 cases with their indexes are about 30 MiB, and a
-  // count that walks an index range read through the OS page cache took 2–4 ms instead of 0.1 ms
-  // (bench/ledger_bench.cpp). The cache grows only as pages are read.
-  if (auto cache = exec(db.get(), "PRAGMA cache_size = -65536", "setting the page cache size"); !cache) {
-    return cache.error();
-  }
-  // Per connection and off by default in SQLite: a case's events, notices and tokens must name a case
-  // that exists, a session a user that exists.
-  if (auto keys = exec(db.get(), "PRAGMA foreign_keys = ON", "enabling foreign keys"); !keys) {
-    return keys.error();
-  }
-  if (auto migrated = migrate(db.get()); !migrated) {
-    return migrated.error();
-  }
-  auto st = prepare_all(db.get());
+  auto st = prepare_all(db->get());
   if (!st) {
     return st.error();
   }
-  return std::unique_ptr<ledger>(std::make_unique<sqlite_ledger>(std::move(db), std::move(*st)));
+  return std::unique_ptr<ledger>(std::make_unique<sqlite_ledger>(std::move(*db), std::move(*st)));
 }
 
 }  // namespace pw::ledger

@@ -1,13 +1,12 @@
 #include "store/sqlite_store.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <limits>
 #include <mutex>
 #include <utility>
+
+#include "sqlite/db.hpp"
 
 namespace pw::store {
 namespace {
@@ -60,72 +59,22 @@ CREATE TABLE campaign_state (
 )sql",
 };
 
-struct db_closer {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-using db_ptr = std::unique_ptr<sqlite3, db_closer>;
+using sqlite::bind_text;
+using sqlite::db_ptr;
+using sqlite::statement_ptr;
+using sqlite::statement_use;
+using sqlite::read_text;
 
-struct statement_finalizer {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using statement_ptr = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
+constexpr std::string_view owner = "store";
 
-errc code_of(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_FORMAT:
-      return errc::corrupt;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return errc::unavailable;
-    default:
-      return errc::io;
-  }
-}
+constexpr sqlite::schema store_schema{owner, portwarden_application_id, migrations, ""};
 
-error db_error(sqlite3* db, int rc, std::string_view what) {
-  std::string message = "store: ";
-  message.append(what);
-  message.append(": ");
-  message.append(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  return make_error(code_of(rc), std::move(message));
-}
+error db_error(sqlite3* db, int rc, std::string_view what) { return sqlite::db_error(owner, db, rc, what); }
 
-// Resets a reused statement however the call using it ends, so it holds no read lock and no stale
-// bindings between calls.
-class statement_use {
- public:
-  explicit statement_use(sqlite3_stmt* s) : _s(s) {}
-  statement_use(const statement_use&) = delete;
-  statement_use& operator=(const statement_use&) = delete;
-  ~statement_use() {
-    sqlite3_reset(_s);
-    sqlite3_clear_bindings(_s);
-  }
-  sqlite3_stmt* get() const noexcept { return _s; }
-
- private:
-  sqlite3_stmt* _s;
-};
-
-// Empty views may have a null data() and SQLite binds a null pointer as SQL NULL, which the NOT NULL
-// columns refuse; "" keeps an empty value empty. SQLITE_STATIC is safe: every bound value outlives
-// the step that reads it.
-int bind_text(sqlite3_stmt* s, int index, std::string_view text) {
-  const char* data = text.data() != nullptr ? text.data() : "";
-  return sqlite3_bind_text64(s, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8);
-}
-
+// As sqlite::bind_text: an empty span binds an empty BLOB, not the NULL the NOT NULL columns refuse.
 int bind_blob(sqlite3_stmt* s, int index, std::span<const std::byte> bytes) {
   const void* data = bytes.data() != nullptr ? static_cast<const void*>(bytes.data()) : "";
   return sqlite3_bind_blob64(s, index, data, bytes.size(), SQLITE_STATIC);
-}
-
-void read_text(sqlite3_stmt* s, int column, std::string& out) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
-  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s, column));
-  out.assign(text != nullptr ? text : "", text != nullptr ? size : 0);
 }
 
 void read_blob(sqlite3_stmt* s, int column, std::vector<std::byte>& out) {
@@ -136,99 +85,6 @@ void read_blob(sqlite3_stmt* s, int column, std::vector<std::byte>& out) {
   } else {
     out.assign(bytes, bytes + size);
   }
-}
-
-result<statement_ptr> prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-  if (rc != SQLITE_OK) {
-    return db_error(db, rc, "preparing a statement");
-  }
-  return statement_ptr(raw);
-}
-
-// One integer from a statement such as "PRAGMA user_version".
-result<std::int64_t> query_int(sqlite3* db, const char* sql, std::string_view what) {
-  auto s = prepare(db, sql);
-  if (!s) {
-    return s.error();
-  }
-  const int rc = sqlite3_step(s->get());
-  if (rc != SQLITE_ROW) {
-    return db_error(db, rc, what);
-  }
-  return sqlite3_column_int64(s->get(), 0);
-}
-
-result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    return db_error(db, rc, what);
-  }
-  return {};
-}
-
-// Refuses a database this build must not write to; returns its schema version otherwise.
-result<std::int64_t> check_ownership(sqlite3* db, const std::string& path) {
-  auto app_id = query_int(db, "PRAGMA application_id", "reading the database header of '" + path + "'");
-  if (!app_id) {
-    return app_id.error();
-  }
-  auto version = query_int(db, "PRAGMA user_version", "reading the schema version");
-  if (!version) {
-    return version.error();
-  }
-  if (*app_id == 0) {
-    auto objects = query_int(db, "SELECT count(*) FROM sqlite_schema", "reading the schema");
-    if (!objects) {
-      return objects.error();
-    }
-    if (*objects != 0 || *version != 0) {
-      return make_error(errc::corrupt,
-                        "store: '" + path + "' is a SQLite database of another application; refusing to change it");
-    }
-  } else if (*app_id != portwarden_application_id) {
-    return make_error(errc::corrupt,
-                      "store: '" + path + "' is a SQLite database of another application; refusing to change it");
-  }
-  if (*version > sqlite_schema_version) {
-    return make_error(errc::corrupt, "store: '" + path + "' has schema version " + std::to_string(*version) +
-                                         ", newer than the " + std::to_string(sqlite_schema_version) +
-                                         " this build of portwarden understands; upgrade portwarden");
-  }
-  return *version;
-}
-
-// Brings the schema to sqlite_schema_version in one transaction. The version is read again inside
-// the write transaction, so two processes opening a fresh file at once migrate it only once.
-result<void> migrate(sqlite3* db) {
-  if (auto begun = exec(db, "BEGIN IMMEDIATE", "starting the schema migration"); !begun) {
-    return begun;
-  }
-  auto run = [db]() -> result<void> {
-    auto version = query_int(db, "PRAGMA user_version", "reading the schema version");
-    if (!version) {
-      return version.error();
-    }
-    if (*version > sqlite_schema_version) {
-      return make_error(errc::corrupt, "store: schema version " + std::to_string(*version) +
-                                           " is newer than this build of portwarden understands");
-    }
-    for (auto v = *version; v < sqlite_schema_version; ++v) {
-      const std::string what = "migrating the schema from version " + std::to_string(v);
-      if (auto step = exec(db, migrations[static_cast<std::size_t>(v)], what); !step) {
-        return step;
-      }
-    }
-    const std::string stamp = "PRAGMA application_id = " + std::to_string(portwarden_application_id) +
-                              "; PRAGMA user_version = " + std::to_string(sqlite_schema_version);
-    return exec(db, stamp.c_str(), "recording the schema version");
-  };
-  if (auto done = run(); !done) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    return done;
-  }
-  return exec(db, "COMMIT", "committing the schema migration");
 }
 
 struct statements {
@@ -286,7 +142,7 @@ result<statements> prepare_all(sqlite3* db) {
       {&st.scan_campaigns, "SELECT id, blob, updated_ms FROM campaign_state"},
   };
   for (const auto& [slot, sql] : all) {
-    auto s = prepare(db, sql);
+    auto s = sqlite::prepare(owner, db, sql);
     if (!s) {
       return s.error();
     }
@@ -618,48 +474,15 @@ class sqlite_store final : public state_store {
 }  // namespace
 
 result<std::unique_ptr<state_store>> open_sqlite(const std::string& path, const sqlite_options& options) {
-  sqlite3* raw = nullptr;
-  // NOMUTEX: sqlite_store serialises all use of the connection with its own mutex.
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  db_ptr db(raw);
-  if (rc != SQLITE_OK) {
-    return db_error(db.get(), rc, "opening '" + path + "'");
+  auto db = sqlite::open_database(path, store_schema, options.busy_timeout);
+  if (!db) {
+    return db.error();
   }
-  const auto busy_ms = std::min<std::int64_t>(options.busy_timeout.count(), std::numeric_limits<int>::max());
-  sqlite3_busy_timeout(db.get(), static_cast<int>(std::max<std::int64_t>(busy_ms, 0)));
-
-  if (auto version = check_ownership(db.get(), path); !version) {
-    return version.error();
-  }
-  // An in-memory or temporary database has no file name and no WAL; it keeps its "memory" journal.
-  const char* file = sqlite3_db_filename(db.get(), "main");
-  if (file != nullptr && *file != '\0') {
-    auto mode = prepare(db.get(), "PRAGMA journal_mode = WAL");
-    if (!mode) {
-      return mode.error();
-    }
-    const int step = sqlite3_step(mode->get());
-    if (step != SQLITE_ROW) {
-      return db_error(db.get(), step, "switching '" + path + "' to WAL mode");
-    }
-    const auto* got = reinterpret_cast<const char*>(sqlite3_column_text(mode->get(), 0));
-    if (got == nullptr || std::strcmp(got, "wal") != 0) {
-      return make_error(errc::io, "store: '" + path + "' cannot use WAL mode (journal mode stays '" +
-                                      std::string(got != nullptr ? got : "") + "'); is it on a network file system?");
-    }
-  }
-  if (auto sync = exec(db.get(), "PRAGMA synchronous = NORMAL", "setting synchronous mode"); !sync) {
-    return sync.error();
-  }
-  if (auto migrated = migrate(db.get()); !migrated) {
-    return migrated.error();
-  }
-  auto st = prepare_all(db.get());
+  auto st = prepare_all(db->get());
   if (!st) {
     return st.error();
   }
-  return std::unique_ptr<state_store>(std::make_unique<sqlite_store>(std::move(db), std::move(*st)));
+  return std::unique_ptr<state_store>(std::make_unique<sqlite_store>(std::move(*db), std::move(*st)));
 }
 
 }  // namespace pw::store
