@@ -1193,6 +1193,13 @@ void check_desk(settings& s, read_context& ctx) {
                      "desk.notice_templates: " + quote_text(s.desk.notice_templates) + " is not a directory");
     }
   }
+  if (!s.desk.web_root.empty()) {
+    struct stat st {};
+    if (::stat(s.desk.web_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      ctx.diag.error(place(ctx, "desk.web_root"),
+                     "desk.web_root: " + quote_text(s.desk.web_root) + " is not a directory (build it with `make web`)");
+    }
+  }
   if (s.desk.public_url.rfind("http://", 0) != 0 && s.desk.public_url.rfind("https://", 0) != 0) {
     ctx.diag.error(place(ctx, "desk.public_url"), "desk.public_url: must start with http:// or https://");
   }

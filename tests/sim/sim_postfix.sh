@@ -7,6 +7,7 @@
 #
 # sim_rig_start DIR PORTWARDEN MODEL SUBSCRIBER_FILE: writes DIR/portwarden.toml, starts sink,
 # daemon and Postfix. The subscriber file comes from `portwarden simulate --write-subscribers`.
+# With SIM_DESK_WEB_ROOT set, the daemon also serves the desk's web UI from that directory.
 SIM_NETWORKS="10.0.0.0/8 100.64.0.0/10 198.51.100.0/24 203.0.113.0/24"
 
 sim_rig_start() {
@@ -32,6 +33,10 @@ file = "$subscribers"
 [log]
 level = "warning"
 CF
+  if [ -n "${SIM_DESK_WEB_ROOT:-}" ]; then  # the demo serves the abuse desk's pages too
+    printf '\n[desk]\nweb_root = "%s"\npublic_url = "http://127.0.0.1:%s"\n' "$SIM_DESK_WEB_ROOT" "$HTTP_PORT" \
+      >> "$d/portwarden.toml"
+  fi
   pf_instance "$d/pf" "$SMTPD_PORT" "$SINK_PORT" "inet:127.0.0.1:$POLICY_PORT" "inet:127.0.0.1:$MILTER_PORT" \
     "$SIM_NETWORKS" > "$d/pf-setup.log" 2>&1 || { cat "$d/pf-setup.log"; return 1; }
   start_sink "$d/pf" || return 1
