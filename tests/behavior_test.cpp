@@ -471,6 +471,24 @@ TEST(behavior, release_returns_to_watch_and_reoffence_goes_straight_to_hold) {
   EXPECT_TRUE(has_reason(again.last, reason_code::held));
 }
 
+TEST(behavior, a_person_can_hold_a_subscriber_whatever_the_plan_ceiling) {
+  simulation sim;
+  std::mt19937 rng(10);
+  const std::int64_t start = live_ordinary_days(sim, "joe", 3, 3, 10, rng) + 10 * hour;
+  EXPECT_FALSE(sim.eng.hold("nobody", start));
+  // A business plan's engine never holds by itself (ceiling throttle); the desk's re-hold does.
+  ASSERT_EQ(sim.send("kim", start, {contact(1)}, 0.1, "business").lvl, level::normal);
+  ASSERT_TRUE(sim.eng.hold("kim", start + minute));
+  const decision held = sim.send("kim", start + 2 * minute, {contact(2)}, 0.1, "business");
+  EXPECT_EQ(held.lvl, level::hold);
+  EXPECT_EQ(held.act, action::hold);
+  EXPECT_EQ(sim.eng.on_recipient("kim", "business", start + 3 * minute, 0, 0).act, action::hold);
+  // Sticky like an engine hold: ended by release (back to watch with grace).
+  ASSERT_TRUE(sim.eng.hold("joe", start));
+  ASSERT_TRUE(sim.eng.release("joe", start + hour));
+  EXPECT_EQ(sim.send("joe", start + hour + minute, {contact(3)}, 0.1).lvl, level::watch);
+}
+
 TEST(behavior, observe_only_reports_but_enforces_at_most_tag) {
   engine_settings s;
   s.observe_only = true;
