@@ -1173,24 +1173,8 @@ class sqlite_ledger final : public ledger {
   // commit fails, so a call happens whole or not at all. Caller holds _mutex.
   template <class Body>
   result<void> in_transaction(sqlite3_stmt* begin, Body&& body) {
-    {
-      statement_use use(begin);
-      if (const int rc = sqlite3_step(begin); rc != SQLITE_DONE) {
-        return db_error(_db.get(), rc, "starting a transaction");
-      }
-    }
-    result<void> done = body();
-    if (done) {
-      statement_use use(_st.commit.get());
-      if (const int rc = sqlite3_step(_st.commit.get()); rc != SQLITE_DONE) {
-        done = db_error(_db.get(), rc, "committing a transaction");
-      }
-    }
-    if (!done && sqlite3_get_autocommit(_db.get()) == 0) {
-      statement_use use(_st.rollback.get());
-      sqlite3_step(_st.rollback.get());
-    }
-    return done;
+    return sqlite::in_transaction(owner, _db.get(), begin, _st.commit.get(), _st.rollback.get(),
+                                  std::forward<Body>(body));
   }
 
   // Every case there is: ids are handed out once and cases are not deleted. Caller holds _mutex.

@@ -61,9 +61,9 @@ CREATE TABLE campaign_state (
 
 using sqlite::bind_text;
 using sqlite::db_ptr;
+using sqlite::read_text;
 using sqlite::statement_ptr;
 using sqlite::statement_use;
-using sqlite::read_text;
 
 constexpr std::string_view owner = "store";
 
@@ -158,21 +158,11 @@ class sqlite_store final : public state_store {
   result<void> save_states(std::span<const state_record> records) override {
     std::lock_guard lock(_mutex);
     return in_transaction([&]() -> result<void> {
-      sqlite3_stmt* s = _st.upsert_state.get();
       for (const auto& r : records) {
-        statement_use use(s);
-        int rc = bind_text(s, 1, r.subscriber);
-        if (rc == SQLITE_OK) {
-          rc = bind_blob(s, 2, r.blob);
-        }
-        if (rc == SQLITE_OK) {
-          rc = sqlite3_bind_int64(s, 3, r.updated_ms);
-        }
-        if (rc == SQLITE_OK) {
-          rc = sqlite3_step(s);
-        }
-        if (rc != SQLITE_DONE) {
-          return db_error(_db.get(), rc, "saving subscriber state");
+        if (auto saved =
+                upsert_snapshot(_st.upsert_state.get(), r.subscriber, r.blob, r.updated_ms, "saving subscriber state");
+            !saved) {
+          return saved;
         }
       }
       return {};
@@ -202,47 +192,17 @@ class sqlite_store final : public state_store {
 
   result<std::size_t> scan_states(const std::function<void(const state_record&)>& visit) override {
     std::lock_guard lock(_mutex);
-    statement_use use(_st.scan_states.get());
-    sqlite3_stmt* s = use.get();
-    // One record reused for every row: its buffers keep their capacity, so a restore of a million
-    // subscribers does not allocate per row.
-    state_record r;
-    std::size_t visited = 0;
-    for (;;) {
-      const int rc = sqlite3_step(s);
-      if (rc == SQLITE_DONE) {
-        return visited;
-      }
-      if (rc != SQLITE_ROW) {
-        return db_error(_db.get(), rc, "scanning subscriber state");
-      }
-      read_text(s, 0, r.subscriber);
-      read_blob(s, 1, r.blob);
-      r.updated_ms = sqlite3_column_int64(s, 2);
-      visit(r);
-      ++visited;
-    }
+    return scan_snapshots(_st.scan_states.get(), &state_record::subscriber, visit, "scanning subscriber state");
   }
 
-  result<void> save_campaigns(std::span<const campaign_record> updated,
-                              std::span<const std::string> removed) override {
+  result<void> save_campaigns(std::span<const campaign_record> updated, std::span<const std::string> removed) override {
     std::lock_guard lock(_mutex);
     return in_transaction([&]() -> result<void> {
       for (const auto& r : updated) {
-        sqlite3_stmt* s = _st.upsert_campaign.get();
-        statement_use use(s);
-        int rc = bind_text(s, 1, r.id);
-        if (rc == SQLITE_OK) {
-          rc = bind_blob(s, 2, r.blob);
-        }
-        if (rc == SQLITE_OK) {
-          rc = sqlite3_bind_int64(s, 3, r.updated_ms);
-        }
-        if (rc == SQLITE_OK) {
-          rc = sqlite3_step(s);
-        }
-        if (rc != SQLITE_DONE) {
-          return db_error(_db.get(), rc, "saving campaign state");
+        if (auto saved =
+                upsert_snapshot(_st.upsert_campaign.get(), r.id, r.blob, r.updated_ms, "saving campaign state");
+            !saved) {
+          return saved;
         }
       }
       for (const auto& id : removed) {
@@ -262,24 +222,7 @@ class sqlite_store final : public state_store {
 
   result<std::size_t> scan_campaigns(const std::function<void(const campaign_record&)>& visit) override {
     std::lock_guard lock(_mutex);
-    statement_use use(_st.scan_campaigns.get());
-    sqlite3_stmt* s = use.get();
-    campaign_record r;
-    std::size_t visited = 0;
-    for (;;) {
-      const int rc = sqlite3_step(s);
-      if (rc == SQLITE_DONE) {
-        return visited;
-      }
-      if (rc != SQLITE_ROW) {
-        return db_error(_db.get(), rc, "scanning campaign state");
-      }
-      read_text(s, 0, r.id);
-      read_blob(s, 1, r.blob);
-      r.updated_ms = sqlite3_column_int64(s, 2);
-      visit(r);
-      ++visited;
-    }
+    return scan_snapshots(_st.scan_campaigns.get(), &campaign_record::id, visit, "scanning campaign state");
   }
 
   result<std::size_t> delete_states_older_than(std::int64_t cutoff_ms) override {
@@ -429,28 +372,57 @@ class sqlite_store final : public state_store {
   }
 
  private:
+  // Subscriber and campaign snapshots are both (key, blob, updated_ms) rows: one upsert with a reused
+  // statement. Caller holds _mutex.
+  result<void> upsert_snapshot(sqlite3_stmt* s, std::string_view key, std::span<const std::byte> blob,
+                               std::int64_t updated_ms, std::string_view what) {
+    statement_use use(s);
+    int rc = bind_text(s, 1, key);
+    if (rc == SQLITE_OK) {
+      rc = bind_blob(s, 2, blob);
+    }
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_bind_int64(s, 3, updated_ms);
+    }
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(s);
+    }
+    if (rc != SQLITE_DONE) {
+      return db_error(_db.get(), rc, what);
+    }
+    return {};
+  }
+
+  // Visits every row of a scan statement. One record is reused for every row: its buffers keep their
+  // capacity, so a restore of a million subscribers does not allocate per row. Caller holds _mutex.
+  template <class Record>
+  result<std::size_t> scan_snapshots(sqlite3_stmt* s, std::string Record::*key,
+                                     const std::function<void(const Record&)>& visit, std::string_view what) {
+    statement_use use(s);
+    Record r;
+    std::size_t visited = 0;
+    for (;;) {
+      const int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) {
+        return visited;
+      }
+      if (rc != SQLITE_ROW) {
+        return db_error(_db.get(), rc, what);
+      }
+      read_text(s, 0, r.*key);
+      read_blob(s, 1, r.blob);
+      r.updated_ms = sqlite3_column_int64(s, 2);
+      visit(r);
+      ++visited;
+    }
+  }
+
   // Runs `body` between BEGIN IMMEDIATE and COMMIT, rolling back when it or the commit fails, so a
   // batch is written whole or not at all. Caller holds _mutex.
   template <class Body>
   result<void> in_transaction(Body&& body) {
-    {
-      statement_use begin(_st.begin.get());
-      if (const int rc = sqlite3_step(begin.get()); rc != SQLITE_DONE) {
-        return db_error(_db.get(), rc, "starting a transaction");
-      }
-    }
-    result<void> done = body();
-    if (done) {
-      statement_use commit(_st.commit.get());
-      if (const int rc = sqlite3_step(commit.get()); rc != SQLITE_DONE) {
-        done = db_error(_db.get(), rc, "committing a transaction");
-      }
-    }
-    if (!done && sqlite3_get_autocommit(_db.get()) == 0) {
-      statement_use rollback(_st.rollback.get());
-      sqlite3_step(rollback.get());
-    }
-    return done;
+    return sqlite::in_transaction(owner, _db.get(), _st.begin.get(), _st.commit.get(), _st.rollback.get(),
+                                  std::forward<Body>(body));
   }
 
   // Caller holds _mutex.

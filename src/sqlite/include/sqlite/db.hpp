@@ -12,7 +12,8 @@
 // `pw::error`s whose message starts with the owner's name ("store: ...", "ledger: ...") and names the
 // step that failed; codes follow `code_of`.
 // Ownership: `db_ptr` closes its connection, `statement_ptr` finalises its statement; statements must
-// be destroyed before their connection (declare the db_ptr member first). `statement_use` borrows.
+// be destroyed before their connection (declare the db_ptr member first). `statement_use` and
+// `in_transaction` borrow the statements they are given and leave them reset.
 // Thread-safety: none of its own. Connections are opened with SQLITE_OPEN_NOMUTEX: the owner
 // serialises every use of a connection and its statements (both backends hold one mutex).
 // Untrusted input: none; SQL text comes from the backends, values are bound, never spliced.
@@ -87,6 +88,33 @@ class statement_use {
  private:
   sqlite3_stmt* _s;
 };
+
+// Runs `body` (a callable returning result<void>) between stepping `begin` (a prepared BEGIN or BEGIN
+// IMMEDIATE) and `commit`, and steps `rollback` when the body or the commit fails, so the work
+// happens whole or not at all. The statements are the connection's reused ones; the caller
+// serialises use of the connection.
+template <class Body>
+result<void> in_transaction(std::string_view owner, sqlite3* db, sqlite3_stmt* begin, sqlite3_stmt* commit,
+                            sqlite3_stmt* rollback, Body&& body) {
+  {
+    statement_use use(begin);
+    if (const int rc = sqlite3_step(begin); rc != SQLITE_DONE) {
+      return db_error(owner, db, rc, "starting a transaction");
+    }
+  }
+  result<void> done = body();
+  if (done) {
+    statement_use use(commit);
+    if (const int rc = sqlite3_step(commit); rc != SQLITE_DONE) {
+      done = db_error(owner, db, rc, "committing a transaction");
+    }
+  }
+  if (!done && sqlite3_get_autocommit(db) == 0) {
+    statement_use use(rollback);
+    sqlite3_step(rollback);
+  }
+  return done;
+}
 
 // Binds text without copying (SQLITE_STATIC): the caller keeps `text` alive until the step that reads
 // it. An empty view binds "" rather than NULL (an empty view may have a null data(), which SQLite would
