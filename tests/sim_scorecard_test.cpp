@@ -1,6 +1,6 @@
 // tests/sim_scorecard_test.cpp — pw::sim::scorecard: summarise (percentiles, overall figures, the
-// detection bar without S6) and the text, JSON and HTML renderings (keys, escaping, accessibility,
-// the empty card).
+// detection bar without S6, the desk's self-help share and bar) and the text, JSON and HTML
+// renderings (keys, escaping, accessibility, the empty card, the desk section).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -212,7 +212,7 @@ TEST(SimScorecard, JsonHasStableKeysAndSortedSamples) {
   pw::sim::summarise(card);
   const nlohmann::json j = nlohmann::json::parse(pw::sim::render_json(card));
   ASSERT_TRUE(j.is_object());
-  EXPECT_EQ(j.size(), 3u);
+  EXPECT_EQ(j.size(), 4u);  // run, scenarios, overall, desk
   EXPECT_EQ(j.at("run").at("scenario_name"), "botnet month");
   EXPECT_EQ(j.at("run").at("subscribers"), 100000);
   EXPECT_EQ(j.at("run").at("duration_ms"), 30 * day);
@@ -356,6 +356,88 @@ TEST(SimScorecard, ManyActorsKeepThePolylineBounded) {
   const std::size_t end = html.find("/>", start);
   // Two vertices per half-pixel column of a 672-pixel plot at most, plus the ends.
   EXPECT_LT(count_of(html.substr(start, end - start), ","), 2u * 2 * 672 + 4);
+}
+
+// The abuse desk: 100 cases, 10 still open; the bar's share is over the 90 whose outcome is final.
+pw::sim::desk_score sample_desk(std::uint64_t self_help) {
+  pw::sim::desk_score d;
+  d.modelled = true;
+  d.unanswered_escalation_ms = 4 * day;
+  d.cases_opened = 100;
+  d.compromised_cases = 30;
+  d.open_at_end = 10;
+  d.monitoring_at_end = 6;
+  d.resolved_self_help = self_help;
+  d.compromised_resolved_self_help = 20;
+  d.escalated = 90 - self_help;
+  d.escalated_support_call = d.escalated;
+  d.resolved_by_person = 3;
+  d.notices_sent = 180;
+  d.open_to_first_notice.samples_ms = {1 * second, 0, 1 * second};
+  d.time_to_resolution.samples_ms = {80 * hour, 76 * hour, 3 * day + 10 * hour};
+  d.final_after_ms = 7 * day + second;
+  d.final_cases = 90;
+  d.final_resolved_self_help = self_help;
+  return d;
+}
+
+TEST(SimScorecard, DeskShareIsOverCasesWhoseOutcomeIsFinalAndHasItsBar) {
+  scorecard card;
+  card.desk = sample_desk(72);  // 72 of 90: exactly 80 %
+  pw::sim::summarise(card);
+  EXPECT_DOUBLE_EQ(card.desk.self_help_share, 0.8);
+  EXPECT_EQ(card.desk.open_to_first_notice.p50_ms, 1 * second);
+  EXPECT_EQ(card.desk.time_to_resolution.p50_ms, 80 * hour);
+  std::string text = pw::sim::render_text(card);
+  EXPECT_NE(text.find("100 cases opened (30 compromised subscribers, 70 legitimate): resolved by self-help 72 (20 "
+                      "compromised), escalated to a person 18 (3 resolved since), still open 10 (6 in monitoring)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("self-help 80.0 % of the 90 cases opened 7d00h or more before the end, whose outcome is final "
+                      "(bar >= 80 %)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("support call 18, repeat self-help 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("no answer within 4d00h 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("180 notices sent; case opened to first notice p50 1s"), std::string::npos) << text;
+  EXPECT_NE(text.find("opened to resolved p50 3d08h"), std::string::npos) << text;
+  EXPECT_NE(text.find("bars: all met"), std::string::npos) << text;
+
+  card.desk = sample_desk(71);  // 78.9 %: printed rounded down, and missed
+  pw::sim::summarise(card);
+  text = pw::sim::render_text(card);
+  EXPECT_NE(text.find("self-help 78.8 %"), std::string::npos) << text;
+  EXPECT_NE(text.find("bars: MISSED: self-help"), std::string::npos) << text;
+  EXPECT_NE(pw::sim::render_html(card).find("self-help 78.8 %"), std::string::npos);
+
+  const nlohmann::json j = nlohmann::json::parse(pw::sim::render_json(card));
+  const auto& d = j.at("desk");
+  EXPECT_EQ(d.at("modelled"), true);
+  EXPECT_EQ(d.at("cases_opened"), 100);
+  EXPECT_EQ(d.at("resolved_self_help"), 71);
+  EXPECT_EQ(d.at("escalated_support_call"), 19);
+  EXPECT_EQ(d.at("open_at_end"), 10);
+  EXPECT_EQ(d.at("notices_sent"), 180);
+  EXPECT_EQ(d.at("unanswered_escalation_ms"), 4 * day);
+  EXPECT_EQ(d.at("final_cases"), 90);
+  EXPECT_EQ(d.at("final_resolved_self_help"), 71);
+  EXPECT_EQ(d.at("open_to_first_notice").at("samples_ms"), (std::vector<std::int64_t>{0, second, second}));
+  EXPECT_NEAR(d.at("self_help_share").get<double>(), 71.0 / 90.0, 1e-12);
+}
+
+TEST(SimScorecard, DeskNotModelledSaysSoAndPassesItsBar) {
+  scorecard card;
+  pw::sim::summarise(card);
+  const std::string text = pw::sim::render_text(card);
+  EXPECT_NE(text.find("not modelled in this run"), std::string::npos) << text;
+  card.desk.modelled = true;
+  EXPECT_NE(pw::sim::render_text(card).find("first notice p50 - (max -); opened to resolved p50 - (p90 -)"),
+            std::string::npos)
+      << pw::sim::render_text(card);
+  card.desk.modelled = false;
+  EXPECT_NE(text.find("bars: all met"), std::string::npos) << text;
+  EXPECT_NE(pw::sim::render_html(card).find("Not modelled in this run"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(pw::sim::render_json(card)).at("desk").at("modelled"), false);
 }
 
 }  // namespace

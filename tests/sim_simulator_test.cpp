@@ -4,7 +4,9 @@
 // Runs: small populations with synthetic texts (ham scored 0.05, spam 0.97 by a fixed assessor, no
 // fingerprints) through the real decider, engine and tracker: a high-rate bot is detected and held
 // within a minute, legitimate subscribers are not held and lose nothing, and a run is a function of
-// its seed.
+// its seed. The abuse desk on simulated time: customers who all answer and clean up resolve every
+// case by self-help; nobody answering leaves no self-help; a failed clean-up re-offends and
+// escalates; a support call is a person's case.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -237,6 +239,130 @@ TEST(Simulator, RefusesScenariosThePopulationCannotHost) {
   auto sim = pw::sim::simulator::create(*sc, lib, ro);
   ASSERT_FALSE(sim);
   EXPECT_NE(sim.error().message.find("not enough business subscribers"), std::string::npos) << sim.error().message;
+}
+
+TEST(Scenario, ReadsTheDeskModelAndRefusesTheOldKeys) {
+  auto sc = parse_scenario(R"([desk]
+unanswered_escalation = "2d"
+max_reminders = 1
+[desk.compromised]
+respond = 0.5
+delay_median = "30m"
+cleanup_works = 0.25
+[desk.legitimate]
+call_support_share = 0.1
+)",
+                           "d.toml");
+  ASSERT_TRUE(sc) << sc.error().message;
+  EXPECT_EQ(sc->desk.unanswered_escalation_ms, 2 * 86'400'000LL);
+  EXPECT_EQ(sc->desk.cadence.max_reminders, 1);
+  EXPECT_EQ(sc->desk.cadence.reminder_interval_ms, 24 * 3'600'000LL);  // the daemon's default
+  EXPECT_EQ(sc->desk.compromised.respond, 0.5);
+  EXPECT_EQ(sc->desk.compromised.delay_median_ms, 30 * 60'000);
+  EXPECT_EQ(sc->desk.compromised.cleanup_works, 0.25);
+  EXPECT_EQ(sc->desk.compromised.call_support_share, 0.31);
+  EXPECT_EQ(sc->desk.legitimate.call_support_share, 0.1);
+  EXPECT_EQ(sc->desk.legitimate.respond, 0.9);
+
+  auto bad = parse_scenario(R"([population]
+respond_share = 0.9
+[desk]
+tick = "0s"
+[desk.legitimate]
+cleanup_works = 0.5
+respond = 2
+[desk.compromised]
+delay = "1h"
+)",
+                            "bad.toml");
+  ASSERT_FALSE(bad);
+  const std::string& m = bad.error().message;
+  EXPECT_NE(m.find("bad.toml:2:17: population.respond_share is no longer read"), std::string::npos) << m;
+  EXPECT_NE(m.find("desk.legitimate.respond"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:4:8: desk.tick must be a positive duration"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:6:17: unknown key desk.legitimate.cleanup_works"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:7:11: desk.legitimate.respond must be between 0 and 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:9:9: unknown key desk.compromised.delay"), std::string::npos) << m;
+  EXPECT_FALSE(parse_scenario("desk = 3\n", "t.toml"));
+  EXPECT_FALSE(parse_scenario("[desk]\ncompromised = 3\n", "t.toml"));
+}
+
+// Five S1 bots among people, eight simulated days (a case's outcome is final 4 d + 72 h after it
+// opens), and a response
+// model given in full; the delay's sigma 0 makes every answer come exactly `delay_median` after the
+// first notice.
+std::string desk_scenario(double respond, double calls, double cleanup) {
+  return std::string(s1_scenario) + "[desk.compromised]\nrespond = " + std::to_string(respond) +
+         "\ncall_support_share = " + std::to_string(calls) + "\ncleanup_works = " + std::to_string(cleanup) +
+         "\ndelay_median = \"2h\"\ndelay_sigma = 0\n[desk.legitimate]\nrespond = " + std::to_string(respond) +
+         "\ncall_support_share = " + std::to_string(calls) + "\ndelay_median = \"2h\"\ndelay_sigma = 0\n";
+}
+constexpr std::int64_t desk_days = 8LL * 86'400'000;  // the bots' cases (first 3 h) are final after 7 days
+
+TEST(Simulator, EveryoneAnsweringWithAWorkingCleanUpIsAllSelfHelp) {
+  const run_result r = run(desk_scenario(1, 0, 1), 1000, desk_days, 1);
+  const pw::sim::desk_score& d = r.card.desk;
+  EXPECT_TRUE(d.modelled);
+  EXPECT_EQ(d.compromised_cases, 5u);
+  EXPECT_GE(d.cases_opened, 5u);
+  EXPECT_EQ(d.resolved_self_help, d.cases_opened);
+  EXPECT_EQ(d.escalated, 0u);
+  EXPECT_EQ(d.open_at_end, 0u);
+  EXPECT_GE(d.final_cases, 5u);
+  EXPECT_EQ(d.final_resolved_self_help, d.final_cases);
+  EXPECT_DOUBLE_EQ(d.self_help_share, 1.0);
+  EXPECT_EQ(d.notices_sent, d.cases_opened);  // answered before any reminder was due
+  EXPECT_LE(d.open_to_first_notice.max_ms, 1000);  // the next tick
+  // Resolved: 2 h after the first notice, then 72 h of monitoring.
+  EXPECT_GE(d.time_to_resolution.p50_ms, 74LL * 3'600'000);
+  EXPECT_LE(d.time_to_resolution.max_ms, 74LL * 3'600'000 + 2'000);
+  // The bots stopped once cleaned: the hold was lifted after 2 h, and nothing re-offended.
+  const auto* s1 = find(r.card, "s1_high_rate");
+  ASSERT_NE(s1, nullptr);
+  EXPECT_EQ(s1->contained, 5u);
+  EXPECT_EQ(r.card.legitimate_messages_lost, 0u);
+  EXPECT_NE(pw::sim::render_text(r.card).find("self-help 100.0 %"), std::string::npos);
+}
+
+TEST(Simulator, NobodyAnsweringIsNoSelfHelpAndEveryCaseWithAPersonOrOpen) {
+  const run_result r = run(desk_scenario(0, 0, 1), 1000, desk_days, 1);
+  const pw::sim::desk_score& d = r.card.desk;
+  EXPECT_GE(d.cases_opened, 5u);
+  EXPECT_EQ(d.resolved_self_help, 0u);
+  EXPECT_EQ(d.escalated + d.open_at_end, d.cases_opened);
+  EXPECT_EQ(d.escalated_unanswered, d.escalated);
+  EXPECT_GE(d.escalated_unanswered, 5u);  // the bots' cases opened in the first hours: 4 days passed
+  EXPECT_GE(d.final_cases, 5u);
+  EXPECT_EQ(d.final_resolved_self_help, 0u);
+  EXPECT_DOUBLE_EQ(d.self_help_share, 0.0);
+  EXPECT_EQ(d.notices_sent, 4 * d.escalated_unanswered);  // the first notice and three reminders
+}
+
+TEST(Simulator, AFailedCleanUpReoffendsAndGoesToAPerson) {
+  const run_result r = run(desk_scenario(1, 0, 0), 1000, desk_days, 1);
+  const pw::sim::desk_score& d = r.card.desk;
+  EXPECT_EQ(d.compromised_cases, 5u);
+  EXPECT_EQ(d.escalated_fix_failed, 5u);  // lifted, the bot kept sending, held again while in monitoring
+  EXPECT_EQ(d.compromised_resolved_self_help, 0u);
+}
+
+TEST(Simulator, ASupportCallIsAPersonsCase) {
+  const run_result r = run(desk_scenario(1, 1, 1), 1000, desk_days, 1);
+  const pw::sim::desk_score& d = r.card.desk;
+  EXPECT_GE(d.cases_opened, 5u);
+  EXPECT_EQ(d.escalated_support_call, d.cases_opened);
+  EXPECT_EQ(d.resolved_by_person, d.cases_opened);  // released on the phone, then monitoring ended
+  EXPECT_EQ(d.resolved_self_help, 0u);
+}
+
+TEST(Simulator, TheDeskIsAFunctionOfTheSeed) {
+  const std::string sc = desk_scenario(0.7, 0.3, 0.7);
+  const run_result a = run(sc, 1000, desk_days, 5);
+  const run_result b = run(sc, 1000, desk_days, 5);
+  EXPECT_EQ(pw::sim::render_json(a.card).substr(pw::sim::render_json(a.card).find("\"scenarios\"")),
+            pw::sim::render_json(b.card).substr(pw::sim::render_json(b.card).find("\"scenarios\"")));
+  EXPECT_EQ(a.card.desk.cases_opened, b.card.desk.cases_opened);
+  EXPECT_EQ(a.card.desk.resolved_self_help, b.card.desk.resolved_self_help);
 }
 
 }  // namespace

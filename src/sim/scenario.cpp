@@ -167,6 +167,47 @@ void read_table(const toml::table& t, const std::string& prefix, const std::map<
   }
 }
 
+// A table inside a table ([desk.compromised]); its keys are named with the full dotted path.
+binder sub_table(std::map<std::string, binder> keys) {
+  return [keys = std::move(keys)](const toml::node& n, const std::string& key, reader& r) {
+    const auto* t = n.as_table();
+    if (t == nullptr) return r.problem(n, "[" + key + "] must be a table");
+    read_table(*t, key + ".", keys, r);
+  };
+}
+
+// A key an older scenario file may still carry: refused, saying where its meaning went.
+binder moved_to_desk(std::string where) {
+  return [where = std::move(where)](const toml::node& n, const std::string& key, reader& r) {
+    r.problem(n, key + " is no longer read: the customer's answer to the abuse desk is modelled per role in " +
+                     "[desk] (" + where + "; docs/SIMULATOR.md)");
+  };
+}
+
+binder positive_duration(std::int64_t& field) {
+  return [&field](const toml::node& n, const std::string& key, reader& r) {
+    auto v = as_duration_ms(n);
+    if (!v || *v <= 0) return r.problem(n, key + " must be a positive duration such as \"90s\", \"5m\", \"2h\" or \"3d\" (at most 10 years)");
+    field = *v;
+  };
+}
+
+binder positive_duration(double& field) {
+  return [&field](const toml::node& n, const std::string& key, reader& r) {
+    auto v = as_duration_ms(n);
+    if (!v || *v <= 0) return r.problem(n, key + " must be a positive duration such as \"90s\", \"5m\", \"2h\" or \"3d\" (at most 10 years)");
+    field = static_cast<double>(*v);
+  };
+}
+
+binder signed_count(std::int64_t& field, std::int64_t high) {
+  return [&field, high](const toml::node& n, const std::string& key, reader& r) {
+    auto v = n.value_exact<std::int64_t>();
+    if (!v || *v < 0 || *v > high) return r.problem(n, key + " must be an integer between 0 and " + std::to_string(high));
+    field = *v;
+  };
+}
+
 constexpr double day_ms = 86400'000.0;
 constexpr double year_ms = 365 * day_ms;
 
@@ -195,8 +236,38 @@ std::map<std::string, binder> population_keys(population_settings& p) {
       {"hijack_weekly_rate", share(p.hijack_weekly_rate)},
       {"retry_delays", durations_list(p.retry_delays_ms)},
       {"retry_horizon", duration(p.retry_horizon_ms)},
-      {"cleanup_delay", span_of(p.cleanup_delay_ms, true, 0, year_ms)},
-      {"respond_share", share(p.respond_share)},
+      {"cleanup_delay", moved_to_desk("desk.compromised.delay_median and desk.legitimate.delay_median")},
+      {"respond_share", moved_to_desk("desk.compromised.respond and desk.legitimate.respond")},
+  };
+}
+
+std::map<std::string, binder> response_keys(response_model& m, bool compromised) {
+  std::map<std::string, binder> keys = {
+      {"respond", share(m.respond)},
+      {"call_support_share", share(m.call_support_share)},
+      {"delay_median", positive_duration(m.delay_median_ms)},
+      {"delay_sigma", number(m.delay_sigma, 0, 5)},
+  };
+  if (compromised) {  // a legitimate subscriber has nothing to clean up
+    keys.emplace("cleanup_works", share(m.cleanup_works));
+  }
+  return keys;
+}
+
+std::map<std::string, binder> desk_keys(desk_settings& d) {
+  return {
+      {"compromised", sub_table(response_keys(d.compromised, true))},
+      {"legitimate", sub_table(response_keys(d.legitimate, false))},
+      {"unanswered_escalation", positive_duration(d.unanswered_escalation_ms)},
+      {"tick", positive_duration(d.tick_ms)},
+      {"monitoring", duration(d.cases.monitoring_ms)},
+      {"reoffence_window", duration(d.cases.reoffence_window_ms)},
+      {"self_help_limit", signed_count(d.cases.self_help_limit, 1000)},
+      {"self_help_window", duration(d.cases.self_help_window_ms)},
+      {"first_notice_delay", duration(d.cadence.first_delay_ms)},
+      {"reminder_interval", positive_duration(d.cadence.reminder_interval_ms)},
+      {"max_reminders", signed_count(d.cadence.max_reminders, 1000)},
+      {"max_notices_per_day", signed_count(d.cadence.max_per_day, 1000)},
   };
 }
 
@@ -321,8 +392,14 @@ result<scenario> parse_scenario(std::string_view text_in, std::string_view origi
         }
         out.actors.push_back(a);
       }
+    } else if (key == "desk") {
+      if (const auto* t = v.as_table()) {
+        read_table(*t, "desk.", desk_keys(out.desk), r);
+      } else {
+        r.problem(v, "[desk] must be a table");
+      }
     } else {
-      r.problem(v, "unknown table or key " + key + " (expected [scenario], [population], [[actors]])");
+      r.problem(v, "unknown table or key " + key + " (expected [scenario], [population], [[actors]], [desk])");
     }
   }
   if (r.problems.empty()) {

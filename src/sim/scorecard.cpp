@@ -21,6 +21,7 @@ using json = nlohmann::ordered_json;  // keys in field order, so runs diff line 
 constexpr std::uint64_t detection_bar_permille = 995;  // detected / actors >= 99.5 %
 constexpr double throttled_bar_per_100k_months = 1.0;  // legitimate subscribers throttled
 constexpr std::string_view excluded_from_detection_bar = "s6_contacts";
+constexpr std::uint64_t self_help_bar_percent = 80;   // issue 6: cases resolved by self-help >= 80 %
 
 constexpr double month_ms = 30.0 * 24 * 3600 * 1000;
 
@@ -119,17 +120,19 @@ struct bar_checks {
   bool detection;
   bool throttled;
   bool lost;
+  bool self_help;  // met when the desk was not modelled or no case has an outcome yet
 };
 
 bar_checks check_bars(const scorecard& card) {
   return {card.compromised_detected * 1000 >= detection_bar_permille * card.compromised_actors,
-          card.throttled_per_100k_months <= throttled_bar_per_100k_months, card.legitimate_messages_lost == 0};
+          card.throttled_per_100k_months <= throttled_bar_per_100k_months, card.legitimate_messages_lost == 0,
+          card.desk.final_resolved_self_help * 100 >= self_help_bar_percent * card.desk.final_cases};
 }
 
 std::string bars_verdict(const bar_checks& b) {
   std::string missed;
-  for (const auto& [ok, name] :
-       {std::pair{b.detection, "detection"}, std::pair{b.throttled, "throttled"}, std::pair{b.lost, "lost"}}) {
+  for (const auto& [ok, name] : {std::pair{b.detection, "detection"}, std::pair{b.throttled, "throttled"},
+                                 std::pair{b.lost, "lost"}, std::pair{b.self_help, "self-help"}}) {
     if (!ok) {
       missed += (missed.empty() ? "" : ", ") + std::string(name);
     }
@@ -551,6 +554,43 @@ json latency_json(const latency_summary& l) {
       {"samples_ms", sorted_copy(l.samples_ms)}, {"p50_ms", l.p50_ms}, {"p90_ms", l.p90_ms}, {"max_ms", l.max_ms}};
 }
 
+// ---- the abuse desk, shared by the text and HTML renderings (unescaped, plain ASCII) ----
+
+std::string desk_cases_line(const desk_score& d) {
+  return std::to_string(d.cases_opened) + " cases opened (" + std::to_string(d.compromised_cases) +
+         " compromised subscribers, " + std::to_string(d.cases_opened - d.compromised_cases) +
+         " legitimate): resolved by self-help " + std::to_string(d.resolved_self_help) + " (" +
+         std::to_string(d.compromised_resolved_self_help) + " compromised), escalated to a person " +
+         std::to_string(d.escalated) + " (" + std::to_string(d.resolved_by_person) + " resolved since), still open " +
+         std::to_string(d.open_at_end) + " (" + std::to_string(d.monitoring_at_end) + " in monitoring)";
+}
+
+std::string desk_escalations_line(const desk_score& d) {
+  return "escalated because: support call " + std::to_string(d.escalated_support_call) + ", repeat self-help " +
+         std::to_string(d.escalated_repeat) + ", re-offence after a resolved case " +
+         std::to_string(d.escalated_reoffence) + ", fix did not hold " + std::to_string(d.escalated_fix_failed) +
+         ", no answer within " + duration_text(d.unanswered_escalation_ms) + " " +
+         std::to_string(d.escalated_unanswered);
+}
+
+std::string desk_share_line(const desk_score& d) {
+  return "self-help " + share_text(d.final_resolved_self_help, d.final_cases) + " % of the " +
+         std::to_string(d.final_cases) + " cases opened " + duration_text(d.final_after_ms) +
+         " or more before the end, whose outcome is final (bar >= " + std::to_string(self_help_bar_percent) + " %)";
+}
+
+std::string desk_times_line(const desk_score& d) {
+  // "-" when nothing got there: a 0 would read as "at once".
+  const auto at = [](const latency_summary& l, std::int64_t ms) {
+    return l.samples_ms.empty() ? std::string("-") : duration_text(ms);
+  };
+  return std::to_string(d.notices_sent) + " notices sent; case opened to first notice p50 " +
+         at(d.open_to_first_notice, d.open_to_first_notice.p50_ms) + " (max " +
+         at(d.open_to_first_notice, d.open_to_first_notice.max_ms) + "); opened to resolved p50 " +
+         at(d.time_to_resolution, d.time_to_resolution.p50_ms) + " (p90 " +
+         at(d.time_to_resolution, d.time_to_resolution.p90_ms) + ")";
+}
+
 }  // namespace
 
 void summarise(scorecard& card) {
@@ -586,6 +626,12 @@ void summarise(scorecard& card) {
   card.tagged_per_100k_months = per_100k_months(legitimate_tagged, months);
   card.throttled_per_100k_months = per_100k_months(card.legitimate_throttled, months);
   card.held_per_100k_months = per_100k_months(card.legitimate_held, months);
+  desk_score& d = card.desk;
+  summarise_latency(d.open_to_first_notice);
+  summarise_latency(d.time_to_resolution);
+  d.self_help_share = d.final_cases == 0 ? 0.0
+                                          : static_cast<double>(d.final_resolved_self_help) /
+                                                static_cast<double>(d.final_cases);
 }
 
 std::string render_text(const scorecard& card) {
@@ -618,6 +664,13 @@ std::string render_text(const scorecard& card) {
          rate_text(card.tagged_per_100k_months) + ", held " + rate_text(card.held_per_100k_months) +
          " /100k sub-months; " + std::to_string(card.legitimate_messages_delayed) + " messages delayed (max " +
          duration_text(card.legitimate_max_delay_ms) + ")\n";
+  out += "\nAbuse desk (simulated time; self-help: resolved without any person)\n";
+  if (card.desk.modelled) {
+    out += desk_cases_line(card.desk) + "\n" + desk_escalations_line(card.desk) + "\n" + desk_share_line(card.desk) +
+           "\n" + desk_times_line(card.desk) + "\n";
+  } else {
+    out += "not modelled in this run (through Postfix the daemon's own desk handles the cases)\n";
+  }
   out += "bars: " + bars_verdict(check_bars(card)) + "\n";
   return out;
 }
@@ -678,6 +731,29 @@ std::string render_json(const scorecard& card) {
                       {"legitimate_messages_delayed", card.legitimate_messages_delayed},
                       {"legitimate_max_delay_ms", card.legitimate_max_delay_ms},
                       {"legitimate_messages_lost", card.legitimate_messages_lost}};
+  const desk_score& d = card.desk;
+  j["desk"] = json{{"modelled", d.modelled},
+                   {"cases_opened", d.cases_opened},
+                   {"compromised_cases", d.compromised_cases},
+                   {"resolved_self_help", d.resolved_self_help},
+                   {"compromised_resolved_self_help", d.compromised_resolved_self_help},
+                   {"escalated", d.escalated},
+                   {"escalated_support_call", d.escalated_support_call},
+                   {"escalated_repeat", d.escalated_repeat},
+                   {"escalated_reoffence", d.escalated_reoffence},
+                   {"escalated_fix_failed", d.escalated_fix_failed},
+                   {"escalated_unanswered", d.escalated_unanswered},
+                   {"unanswered_escalation_ms", d.unanswered_escalation_ms},
+                   {"resolved_by_person", d.resolved_by_person},
+                   {"open_at_end", d.open_at_end},
+                   {"monitoring_at_end", d.monitoring_at_end},
+                   {"notices_sent", d.notices_sent},
+                   {"final_after_ms", d.final_after_ms},
+                   {"final_cases", d.final_cases},
+                   {"final_resolved_self_help", d.final_resolved_self_help},
+                   {"open_to_first_notice", latency_json(d.open_to_first_notice)},
+                   {"time_to_resolution", latency_json(d.time_to_resolution)},
+                   {"self_help_share", d.self_help_share}};
   // Scenario names come from a file: invalid UTF-8 becomes U+FFFD instead of an exception.
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -740,6 +816,19 @@ std::string render_html(const scorecard& card) {
           std::to_string(card.legitimate_subscribers) + "</li>\n";
   html += "<li>Legitimate messages delayed " + std::to_string(card.legitimate_messages_delayed) + " (max delay " +
           duration_text(card.legitimate_max_delay_ms) + ")</li>\n</ul>\n</section>\n";
+
+  html += "<section>\n<h2>Abuse desk</h2>\n";
+  if (card.desk.modelled) {
+    const desk_score& d = card.desk;
+    html += "<ul>\n<li>Cases resolved by self-help (no person involved): " +
+            escape_markup(desk_share_line(d)) + ": " + verdict(bars.self_help) + "</li>\n";
+    html += "<li>" + escape_markup(desk_cases_line(d)) + "</li>\n";
+    html += "<li>" + escape_markup(desk_escalations_line(d)) + "</li>\n";
+    html += "<li>" + escape_markup(desk_times_line(d)) + " (simulated time)</li>\n</ul>\n";
+  } else {
+    html += "<p>Not modelled in this run: through Postfix the daemon's own desk handles the cases.</p>\n";
+  }
+  html += "</section>\n";
 
   const auto table = [&](const std::string& caption, const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {

@@ -7,9 +7,12 @@
 #include <limits>
 #include <map>
 #include <numbers>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
+#include "desk/lifecycle.hpp"
+#include "desk/notice.hpp"
 #include "sim/campaign_mutator.hpp"
 
 namespace pw::sim {
@@ -235,11 +238,12 @@ struct subscriber_state {
   bool roams = false;       // also sends from a phone on changing mobile addresses
   std::uint8_t slot = 0;    // scorecard slot of its legitimate role
   level max_level = level::normal;
+  level last_level = level::normal;  // after its last submission: the desk hears of changes only
   std::int64_t first_throttle_ms = -1;
   std::int64_t first_hold_ms = -1;
   bool held = false;
   std::int64_t held_until = 0;
-  std::int64_t cleanup_at = never;  // when the customer's clean-up ends this hold (never: no response)
+  std::int64_t cleanup_at = never;  // when the customer's answer may end this hold (never: none coming)
   std::int32_t compromise = -1;
   std::uint32_t contacts = 0;  // correspondents so far (contact indices 0..contacts-1)
   std::array<std::uint32_t, 4> recent{};
@@ -685,6 +689,42 @@ class printer final : public actor {
   const content_item* _alert = nullptr;
 };
 
+// ---------------------------------------------------------------------------------------------
+// The abuse desk's cases on simulated time
+
+// Why a person got involved in a case (the first reason counts).
+enum class escalation : std::uint8_t { none, support_call, repeat_self_help, reoffence, fix_failed, unanswered };
+
+// One case: the ledger's row, changed only through the desk's rules, and the customer's answer,
+// drawn when the case opens.
+struct sim_case {
+  ledger::case_row row;
+  std::uint32_t sub = 0;
+  bool compromised = false;  // the subscriber hosted an active compromise when the case opened
+  escalation why = escalation::none;
+  std::int64_t first_notice_ms = -1;
+  // The answer: whether the customer acts, how, how long after the first notice, and whether the
+  // clean-up works (compromised only).
+  bool acts = false;
+  bool calls = false;
+  bool cleanup_works = false;
+  std::int64_t delay_ms = 0;
+  std::int64_t answer_at = -1;  // when the answer event is due (-1: none scheduled)
+};
+
+// The desk's per-subscriber memory (the ledger's queries in the daemon).
+struct desk_subscriber {
+  std::int32_t unresolved = -1;  // index into the cases
+  std::int32_t last_resolved = -1;
+  std::vector<std::int64_t> notices;  // when notices went out (only the last 24 h are read)
+  std::vector<std::int64_t> fixes;    // when the customer said "I have fixed it"
+};
+
+std::int64_t count_since(std::vector<std::int64_t>& times, std::int64_t since) {
+  std::erase_if(times, [since](std::int64_t t) { return t <= since; });
+  return static_cast<std::int64_t>(times.size());
+}
+
 std::uint8_t slot_of(std::string_view kind) {
   for (std::size_t i = 0; i < slot_titles.size(); ++i) {
     if (slot_titles[i].kind == kind) return static_cast<std::uint8_t>(i);
@@ -985,8 +1025,9 @@ result<scorecard> simulator::run(relay_port& port) {
     slots[i].compromised = slot_titles[i].compromised;
   }
 
-  // The event queue: actors' next messages, retries, and customers' clean-ups.
-  enum class ev_kind : std::uint8_t { actor, retry, cleanup };
+  // The event queue: actors' next messages, retries, and the desk's timers (notices due, the
+  // customer's answer, the unanswered deadline, the end of monitoring), each on a case.
+  enum class ev_kind : std::uint8_t { actor, retry, notice, answer, unanswered, monitoring_end };
   struct ev {
     std::int64_t t;
     ev_kind kind;
@@ -999,7 +1040,24 @@ result<scorecard> simulator::run(relay_port& port) {
   for (std::uint32_t i = 0; i < w.actors.size(); ++i) {
     if (w.actors[i]->next_ms < m.opts.duration_ms) queue.push({w.actors[i]->next_ms, ev_kind::actor, i});
   }
-  rng response(mix(m.opts.seed, 4));
+  const desk_settings& desk = w.sc.desk;
+  const bool run_desk = port.simulates_desk();
+  std::vector<sim_case> cases;
+  std::unordered_map<std::uint32_t, desk_subscriber> desk_subs;
+  desk_score& desk_card = card.desk;
+  desk_card.modelled = run_desk;
+  desk_card.unanswered_escalation_ms = desk.unanswered_escalation_ms;
+  const std::uint64_t desk_seed = mix(m.opts.seed, 4);
+  const auto on_tick_boundary = [&](std::int64_t t) { return (t + desk.tick_ms - 1) / desk.tick_ms * desk.tick_ms; };
+  const auto push_case_event = [&](std::int64_t t, ev_kind kind, std::size_t c) {
+    if (t < m.opts.duration_ms) queue.push({t, kind, static_cast<std::uint32_t>(c)});
+  };
+  const auto escalate_for = [&](sim_case& c, escalation why, std::int64_t now) {
+    if (c.row.status != ledger::case_status::escalated) {
+      if (auto e = desk::apply_operator_action(c.row, desk::operator_action::escalate, now, {}, desk.cases)) c.row = *e;
+    }
+    if (c.why == escalation::none) c.why = why;
+  };
 
   const auto release_held_legit = [&](std::uint32_t s, std::int64_t at) {
     auto it = m.held_legit.find(s);
@@ -1020,6 +1078,7 @@ result<scorecard> simulator::run(relay_port& port) {
     subscriber_state& st = w.subs[s];
     if (st.held && now >= st.held_until) {
       st.held = false;
+      st.last_level = level::watch;          // where the engine leaves a hold that timed out
       release_held_legit(s, st.held_until);  // the desk releases the queue when the hold times out
     }
   };
@@ -1039,6 +1098,146 @@ result<scorecard> simulator::run(relay_port& port) {
     queue.push({at, ev_kind::retry, idx});
   };
 
+  // The engine reported a level at or above throttle that differs from the subscriber's last: the
+  // desk opens or updates its case (the daemon hears every decision; the desk's rules do nothing
+  // for a repeated level, so hearing only changes decides the same).
+  const auto desk_level = [&](std::uint32_t s, level lvl, std::int64_t now) {
+    desk_subscriber& d = desk_subs[s];
+    std::optional<ledger::case_row> open_case;
+    std::optional<ledger::case_row> last_case;
+    if (d.unresolved >= 0) open_case = cases[static_cast<std::size_t>(d.unresolved)].row;
+    if (d.last_resolved >= 0) last_case = cases[static_cast<std::size_t>(d.last_resolved)].row;
+    desk::level_outcome out =
+        desk::on_engine_level(open_case, last_case, lvl == level::hold ? "hold" : "throttle", now, desk.cases);
+    if (out.action == desk::level_action::update_case && out.updated) {
+      sim_case& c = cases[static_cast<std::size_t>(d.unresolved)];
+      c.row = std::move(*out.updated);
+      if (out.escalate && c.why == escalation::none) c.why = escalation::fix_failed;
+      return;
+    }
+    if (out.action != desk::level_action::open_case) return;
+    const std::size_t idx = cases.size();
+    sim_case c;
+    c.sub = s;
+    c.row.id = static_cast<std::int64_t>(idx + 1);
+    c.row.subscriber = w.plans[s].id.empty() ? "ip:" + w.plans[s].address : w.plans[s].id;
+    c.row.level = out.level;
+    c.row.opened_ms = now;
+    c.row.updated_ms = now;
+    const subscriber_state& st = w.subs[s];
+    c.compromised = st.compromise >= 0 && w.compromises[st.compromise].start_ms >= 0 &&
+                    !w.compromises[st.compromise].stopped;
+    if (out.escalate) escalate_for(c, escalation::reoffence, now);
+    // The customer's answer, drawn from the case's own generator: the same whatever else happens.
+    rng r(mix(desk_seed, idx));
+    const response_model& model = c.compromised ? desk.compromised : desk.legitimate;
+    c.acts = r.chance(model.respond);
+    c.calls = r.chance(model.call_support_share);
+    const double delay = model.delay_median_ms * std::exp(model.delay_sigma * r.normal());
+    c.delay_ms = static_cast<std::int64_t>(std::min(delay, static_cast<double>(m.opts.duration_ms)));
+    c.cleanup_works = c.compromised && r.chance(model.cleanup_works);
+    const std::int64_t first_notice = on_tick_boundary(now + desk.cadence.first_delay_ms);
+    if (c.acts) c.answer_at = first_notice + c.delay_ms;  // re-planned if the first notice comes later
+    cases.push_back(std::move(c));
+    d.unresolved = static_cast<std::int32_t>(idx);
+    desk_card.cases_opened++;
+    push_case_event(first_notice, ev_kind::notice, idx);
+    if (cases[idx].acts) push_case_event(cases[idx].answer_at, ev_kind::answer, idx);
+    push_case_event(now + desk.unanswered_escalation_ms, ev_kind::unanswered, idx);
+  };
+  // The hold is lifted (self-help or a person's release): the engine releases the subscriber, the
+  // held mail leaves, a compromise whose clean-up worked stops, and monitoring runs to its end.
+  const auto lift = [&](std::size_t idx, std::int64_t now) -> result<void> {
+    sim_case& c = cases[idx];
+    subscriber_state& st = w.subs[c.sub];
+    if (auto r = port.release(w.plans[c.sub].address, w.plans[c.sub].login, now); !r) return r.error();
+    st.last_level = level::watch;  // where the engine leaves a released subscriber
+    st.cleanup_at = never;
+    if (st.held) {
+      st.held = false;
+      release_held_legit(c.sub, now);
+    }
+    if (c.cleanup_works) w.compromises[st.compromise].stopped = true;
+    push_case_event(on_tick_boundary(c.row.monitoring_until_ms.value_or(now)), ev_kind::monitoring_end, idx);
+    return {};
+  };
+  // One of the desk's timers on case `idx`.
+  const auto desk_event = [&](ev_kind kind, std::size_t idx, std::int64_t now) -> result<void> {
+    sim_case& c = cases[idx];
+    if (c.row.status == ledger::case_status::resolved) return {};
+    desk_subscriber& d = desk_subs[c.sub];
+    switch (kind) {
+      case ev_kind::notice: {
+        const std::int64_t sent_last_day = count_since(d.notices, now - desk::ms_per_day);
+        if (const auto due = desk::notice_due(c.row, true, sent_last_day, now, desk.cadence)) {
+          c.row = desk::on_notice_sent(c.row, now);
+          d.notices.push_back(now);
+          desk_card.notices_sent++;
+          if (*due == desk::notice_kind::first) {
+            c.first_notice_ms = now;
+            desk_card.open_to_first_notice.samples_ms.push_back(now - c.row.opened_ms);
+            if (c.acts && c.answer_at < 0) {  // the daily cap held the first notice back: the answer follows it
+              c.answer_at = now + c.delay_ms;
+              push_case_event(c.answer_at, ev_kind::answer, idx);
+              subscriber_state& st = w.subs[c.sub];
+              if (st.held) st.cleanup_at = c.answer_at;
+            }
+          }
+        }
+        // Look again when the next reminder is due; an hour on when that is past (the daily cap, or
+        // a case in monitoring that may come back to escalated).
+        if (c.row.notices_sent <= desk.cadence.max_reminders) {
+          std::int64_t next = c.row.last_notice_ms ? *c.row.last_notice_ms + desk.cadence.reminder_interval_ms
+                                                   : c.row.opened_ms + desk.cadence.first_delay_ms;
+          if (next <= now) next = now + desk::ms_per_hour;
+          push_case_event(on_tick_boundary(next), ev_kind::notice, idx);
+        }
+        return {};
+      }
+      case ev_kind::answer: {
+        c.answer_at = -1;
+        if (c.first_notice_ms < 0) return {};  // nothing reached the customer yet: planned again at the first notice
+        w.subs[c.sub].cleanup_at = never;
+        if (c.calls) {
+          // Support on the phone: a person takes the case and releases it (operator actions).
+          escalate_for(c, escalation::support_call, now);
+          auto released = desk::apply_operator_action(c.row, desk::operator_action::release, now, {}, desk.cases);
+          if (!released) return {};
+          c.row = *released;
+          return lift(idx, now);
+        }
+        const std::int64_t fixes = count_since(d.fixes, now - desk.cases.self_help_window_ms);
+        desk::fix_outcome out = desk::on_customer_fixed(c.row, fixes, now, desk.cases);
+        if (out.decision == desk::fix_decision::lift) {
+          c.row = std::move(*out.updated);
+          d.fixes.push_back(now);
+          return lift(idx, now);
+        }
+        if (out.decision == desk::fix_decision::to_person) {
+          c.row = std::move(*out.updated);
+          if (c.why == escalation::none) c.why = escalation::repeat_self_help;
+        }
+        return {};
+      }
+      case ev_kind::unanswered:
+        if (c.row.status == ledger::case_status::open || c.row.status == ledger::case_status::notified) {
+          escalate_for(c, escalation::unanswered, now);
+        }
+        return {};
+      case ev_kind::monitoring_end:
+        if (auto done = desk::on_tick(c.row, now, desk.cases)) {
+          c.row = std::move(*done);
+          d.unresolved = -1;
+          d.last_resolved = static_cast<std::int32_t>(idx);
+        }
+        return {};
+      case ev_kind::actor:
+      case ev_kind::retry:
+        break;
+    }
+    return {};
+  };
+
   message msg;
   std::int64_t next_progress = 0;
   std::uint64_t total_messages = 0, total_recipients = 0;
@@ -1050,16 +1249,8 @@ result<scorecard> simulator::run(relay_port& port) {
       m.opts.progress(static_cast<double>(e.t) / static_cast<double>(m.opts.duration_ms));
       next_progress = e.t + m.opts.duration_ms / 100;
     }
-    if (e.kind == ev_kind::cleanup) {
-      // The customer answered the notice: the machine is cleaned (the bot stops) or the password
-      // changed, and the desk releases the hold and the held mail.
-      subscriber_state& st = w.subs[e.index];
-      if (st.compromise >= 0) w.compromises[st.compromise].stopped = true;
-      if (st.held) {
-        if (auto r = port.release(w.plans[e.index].address, w.plans[e.index].login, e.t); !r) return r.error();
-        st.held = false;
-        release_held_legit(e.index, e.t);
-      }
+    if (e.kind != ev_kind::actor && e.kind != ev_kind::retry) {
+      if (auto r = desk_event(e.kind, e.index, e.t); !r) return r.error();
       continue;
     }
 
@@ -1152,6 +1343,8 @@ result<scorecard> simulator::run(relay_port& port) {
       m.first_throttle_why[s] = res->reasons;
     }
     if (lvl == level::hold && st.first_hold_ms < 0) st.first_hold_ms = e.t;
+    if (run_desk && lvl >= level::throttle && lvl != st.last_level) desk_level(s, lvl, e.t);
+    st.last_level = lvl;
     if (cs != nullptr && cs->start_ms >= 0) {
       const std::int64_t since = e.t - cs->start_ms;
       if (lvl >= level::watch && cs->flag_ms < 0) cs->flag_ms = since;
@@ -1162,9 +1355,11 @@ result<scorecard> simulator::run(relay_port& port) {
       st.held = true;
       st.held_until = e.t + m.opts.hold_timeout_ms;
       st.cleanup_at = never;
-      if (response.chance(pop.respond_share)) {
-        st.cleanup_at = e.t + response.in_ms(pop.cleanup_delay_ms);
-        queue.push({st.cleanup_at, ev_kind::cleanup, s});
+      // The bot's messages until the customer's answer go straight to the hold queue; from then on
+      // they are composed again (the answer may lift the hold, and a bot that survived re-offends).
+      if (const auto it = desk_subs.find(s); it != desk_subs.end() && it->second.unresolved >= 0) {
+        const sim_case& c = cases[static_cast<std::size_t>(it->second.unresolved)];
+        if (c.answer_at > e.t) st.cleanup_at = c.answer_at;
       }
     }
 
@@ -1240,6 +1435,46 @@ result<scorecard> simulator::run(relay_port& port) {
   }
   for (std::size_t i = 0; i < slots.size(); ++i) {
     if (m.slots_used[i] != 0 || slots[i].actors > 0) card.scenarios.push_back(std::move(slots[i]));
+  }
+  // Every case into exactly one outcome (scorecard.hpp, desk_score).
+  desk_card.final_after_ms = desk.unanswered_escalation_ms + desk.cases.monitoring_ms + desk.tick_ms;
+  for (const sim_case& c : cases) {
+    const bool resolved = c.row.status == ledger::case_status::resolved;
+    if (c.row.opened_ms + desk_card.final_after_ms <= m.opts.duration_ms) {
+      desk_card.final_cases++;
+      if (resolved && c.why == escalation::none) desk_card.final_resolved_self_help++;
+    }
+    if (c.compromised) desk_card.compromised_cases++;
+    if (resolved && c.row.resolved_ms) desk_card.time_to_resolution.samples_ms.push_back(*c.row.resolved_ms - c.row.opened_ms);
+    if (c.why != escalation::none) {
+      desk_card.escalated++;
+      if (resolved) desk_card.resolved_by_person++;
+      switch (c.why) {
+        case escalation::support_call:
+          desk_card.escalated_support_call++;
+          break;
+        case escalation::repeat_self_help:
+          desk_card.escalated_repeat++;
+          break;
+        case escalation::reoffence:
+          desk_card.escalated_reoffence++;
+          break;
+        case escalation::fix_failed:
+          desk_card.escalated_fix_failed++;
+          break;
+        case escalation::unanswered:
+          desk_card.escalated_unanswered++;
+          break;
+        case escalation::none:
+          break;
+      }
+    } else if (resolved) {
+      desk_card.resolved_self_help++;
+      if (c.compromised) desk_card.compromised_resolved_self_help++;
+    } else {
+      desk_card.open_at_end++;
+      if (c.row.status == ledger::case_status::monitoring) desk_card.monitoring_at_end++;
+    }
   }
   card.run.subscribers = m.opts.subscribers;
   card.run.duration_ms = m.opts.duration_ms;

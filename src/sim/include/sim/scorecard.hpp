@@ -3,7 +3,8 @@
 // Purpose: the numbers that say whether Portwarden does its job (issue 5): per scenario kind and
 // overall, how many compromised subscribers were detected and contained, how fast (simulated time),
 // how much spam left before containment, and what legitimate subscribers paid for it (tagged,
-// throttled, held; messages delayed; messages lost, which must be 0). The simulator fills a
+// throttled, held; messages delayed; messages lost, which must be 0), and what the abuse desk made
+// of the cases it opened (issue 6: the share resolved by self-help). The simulator fills a
 // `scorecard`; `render_text`, `render_json` and `render_html` present it for a terminal, for
 // machines and for people (an HTML page with inline SVG plots: time-to-detect CDF, per-scenario
 // bars, false-positive breakdown).
@@ -89,6 +90,40 @@ struct run_info {
   std::uint64_t campaigns_active_peak = 0;
 };
 
+// The abuse desk on simulated time (issue 6): what became of the cases the run opened. Every case
+// ends the run in exactly one of: resolved by self-help (no person was ever involved), escalated
+// (a person was involved, for the first of the reasons below; it may have been resolved since), or
+// still open (open, notified, or in monitoring after a self-help lift).
+struct desk_score {
+  bool modelled = false;  // false through Postfix: the daemon behind it runs its own desk
+  std::int64_t unanswered_escalation_ms = 0;  // the "no answer within" period the run used
+  std::uint64_t cases_opened = 0;
+  std::uint64_t compromised_cases = 0;  // opened while the subscriber hosted an active compromise
+  std::uint64_t resolved_self_help = 0;
+  std::uint64_t compromised_resolved_self_help = 0;
+  std::uint64_t escalated = 0;
+  std::uint64_t escalated_support_call = 0;  // the customer called support instead of using self-help
+  std::uint64_t escalated_repeat = 0;        // a second "I have fixed it" within the self-help window
+  std::uint64_t escalated_reoffence = 0;     // a new case soon after a resolved one (opens escalated)
+  std::uint64_t escalated_fix_failed = 0;    // throttle or hold again while in monitoring
+  std::uint64_t escalated_unanswered = 0;    // no answer within unanswered_escalation_ms
+  std::uint64_t resolved_by_person = 0;      // escalated cases resolved by the end (after a person released them)
+  std::uint64_t open_at_end = 0;
+  std::uint64_t monitoring_at_end = 0;  // of open_at_end: lifted by self-help, monitoring not over yet
+  std::uint64_t notices_sent = 0;
+  latency_summary open_to_first_notice;  // the case opening (throttle or hold) to its first notice
+  latency_summary time_to_resolution;    // opened to resolved, every resolved case
+  // The cases whose outcome is final: opened at least `final_after_ms` (unanswered escalation +
+  // monitoring + a tick) before the end, so an unanswered case has gone to a person and a lift has
+  // either held through monitoring (resolved) or failed (escalated). Counting only these keeps a
+  // finite run from favouring the quick outcomes (a call, a failed fix) over the slow one.
+  std::int64_t final_after_ms = 0;
+  std::uint64_t final_cases = 0;
+  std::uint64_t final_resolved_self_help = 0;
+  // final_resolved_self_help / final_cases: the issue-6 bar (>= 80 %); 0 when there are none.
+  double self_help_share = 0;
+};
+
 struct scorecard {
   run_info run;
   std::vector<scenario_score> scenarios;  // in scenario-file order, the population first
@@ -107,6 +142,8 @@ struct scorecard {
   std::uint64_t legitimate_messages_delayed = 0;
   std::int64_t legitimate_max_delay_ms = 0;
   std::uint64_t legitimate_messages_lost = 0;
+
+  desk_score desk;  // filled by the simulator; its share and percentiles by `summarise`
 };
 
 // Fills the percentiles of every latency_summary and the overall figures.

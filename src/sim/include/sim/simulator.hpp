@@ -19,11 +19,21 @@
 //   variants of corpus spam templates for bots, personalised copies for newsletters) is parsed,
 //   scored and fingerprinted once (`content_library`); an event replays that verdict, so a day of a
 //   million subscribers takes minutes. The daemon computes the same verdict from the same bytes.
-// - While a subscriber is held (from its first hold until the customer's clean-up releases it or
-//   the engine's hold timeout ends it), its further messages go straight to the hold queue without
+// The abuse desk (when the port `simulates_desk`): a subscriber reaching throttle or hold opens a
+// case through the desk's own rules (desk/lifecycle.hpp `on_engine_level`, the same the daemon
+// runs), kept as a ledger::case_row in memory. Notices go out on the desk's tick per the cadence
+// (`notice_due`, `on_notice_sent`); the customer answers per the scenario's `[desk]` response model
+// (sim/scenario.hpp): "I have fixed it" (`on_customer_fixed`: lift → the port releases the hold, the
+// held mail leaves, monitoring) or a support call (a person: escalate, then release). A compromise
+// whose clean-up worked stops; one whose clean-up failed keeps sending, the engine holds it again and
+// the case escalates. Monitoring ends through `on_tick`. A case open or notified for
+// `unanswered_escalation` without an answer goes to a person. Escalated cases wait for a person; the
+// simulator does not model what the person does beyond a support call.
+// - While a subscriber is held (from a hold until the desk releases it or the engine's hold
+//   timeout ends it), its further messages go straight to the hold queue without
 //   being replayed through the engine and tracker. The daemon would record them, which only makes
 //   a hold stronger and would add campaign evidence: detection figures are therefore not flattered.
-//   A held bot is fast-forwarded to the clean-up or hold timeout: its messages are counted (as
+//   A held bot is fast-forwarded to its customer's answer or the hold timeout: its messages are counted (as
 //   envelopes, held) without being composed, so their recipients are not in the recipient totals.
 // - A subscriber hosts at most one compromise per run; its own ordinary mail keeps flowing and is
 //   counted as the owner's (delayed while held), not as a legitimate subscriber's.
@@ -103,12 +113,16 @@ struct submission_result {
   std::string reasons;  // from watch up: the decision's reasons in words (numbers only); empty through Postfix
 };
 
-// Where submissions go. `release` is the desk lifting a hold after the customer cleaned up.
+// Where submissions go. `release` is the desk lifting a hold or throttle (the customer's self-help,
+// or a person's release).
 class relay_port {
  public:
   virtual ~relay_port() = default;
   virtual result<submission_result> submit(const submission& s) = 0;
   virtual result<void> release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) = 0;
+  // Whether the simulator runs the abuse desk against this port. A port with a desk of its own (the
+  // daemon behind Postfix) says false: its holds then end only at the engine's hold timeout.
+  virtual bool simulates_desk() const noexcept { return false; }
 };
 
 // The daemon's decision path in process: identity → decider (RCPT gate, then end of message with
@@ -119,6 +133,7 @@ class in_process_relay final : public relay_port {
                    const identity::directory& directory, campaign::tracker* campaigns);
   result<submission_result> submit(const submission& s) override;
   result<void> release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) override;
+  bool simulates_desk() const noexcept override { return true; }
 
  private:
   behavior::engine& _engine;
