@@ -30,9 +30,7 @@ void check_population(const pw::sim::population_settings& p) {
   check_share(p.reply_share);
   check_share(p.bot_daily_rate);
   check_share(p.hijack_weekly_rate);
-  check_share(p.respond_share);
   check_range(p.contacts);
-  check_range(p.cleanup_delay_ms);
 }
 
 void check_actor(const pw::sim::actor_settings& a) {
@@ -54,6 +52,13 @@ void check_actor(const pw::sim::actor_settings& a) {
 
 }  // namespace
 
+void check_response(const pw::sim::response_model& r) {
+  check_share(r.respond);
+  check_share(r.call_support_share);
+  check_share(r.cleanup_works);
+  check(r.delay_median_ms > 0 && r.delay_sigma >= 0);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto parsed = pw::sim::parse_scenario(text, "fuzz.toml");
@@ -65,5 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& a : parsed->actors) {
     check_actor(a);
   }
+  check_response(parsed->desk.compromised);
+  check_response(parsed->desk.legitimate);
+  check(parsed->desk.tick_ms > 0);
   return 0;
 }

@@ -1,4 +1,5 @@
 // Subscriber directory: longest-prefix match, the subscriber file, resolve precedence.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -141,7 +142,22 @@ class failing_directory final : public directory {
   pw::lookup<subscriber> by_address(std::string_view) const override {
     return pw::make_error(pw::errc::unavailable, "radius down");
   }
+  void for_each_network(const std::function<void(const subscriber&, const std::string&)>&) const override {}
 };
+
+TEST(identity, networks_are_listed_back_as_cidr_text) {
+  auto d = cidr_directory::build({{"203.0.113.0/24", "shop", "business", ""},
+                                  {"198.51.100.7", "home", "residential", ""},
+                                  {"2001:db8:1::/48", "shop", "business", ""},
+                                  {"::ffff:192.0.2.0/120", "mapped", "residential", ""},
+                                  {"alice", "alice", "residential", ""}});
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  std::vector<std::string> seen;
+  d->for_each_network([&](const subscriber& s, const std::string& cidr) { seen.push_back(s.id + " " + cidr); });
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"home 198.51.100.7/32", "mapped 192.0.2.0/24", "shop 2001:db8:1::/48",
+                                            "shop 203.0.113.0/24"}));
+}
 
 TEST(identity, resolve_precedence) {
   const cidr_directory d = sample();

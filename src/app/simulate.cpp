@@ -83,6 +83,9 @@ void add_simulate_options(CLI::App& cmd, simulate_options& o) {
   cmd.add_option("--verdicts", o.verdicts_path, "write each subscriber's highest level and times here (TSV)");
   cmd.add_flag("-q,--quiet", o.quiet, "no progress bar");
   cmd.add_option("--variants", o.variants, "mutated variants per spam campaign in the content library")->capture_default_str();
+  cmd.add_flag("--no-desk", o.no_desk,
+               "do not simulate the abuse desk and its customers' answers (for a run compared with "
+               "--through-postfix, where nobody answers the daemon's desk)");
   cmd.add_flag("--through-postfix", o.through_postfix,
                "send the traffic as SMTP into a Postfix relay that runs portwarden serve (clock = \"api\")");
   cmd.add_option("--smtp", o.smtp, "the relay's SMTP address (with --through-postfix)")->capture_default_str();
@@ -155,6 +158,7 @@ int run_simulate(const simulate_options& o) {
   ro.subscribers = o.subscribers;
   ro.duration_ms = *duration;
   ro.seed = o.seed;
+  ro.desk = !o.no_desk;
   ro.hold_timeout_ms = settings.engine.hold_timeout_ms;
   // The bar only on a terminal (a log would fill with carriage returns); the same tick samples
   // the tracker's active campaigns for the scorecard's peak (in process only: through Postfix the
@@ -191,11 +195,6 @@ int run_simulate(const simulate_options& o) {
   const behavior::recipient_hasher hasher(secret);
   if (o.through_postfix) {
     // The daemon decides here; this process only drives it and reads its verdicts.
-    if (static_cast<double>(*duration) >= scenario->population.cleanup_delay_ms.low) {
-      return fail("a run through Postfix must end before the first clean-up (population.cleanup_delay starts at " +
-                  config::format_duration(static_cast<std::int64_t>(scenario->population.cleanup_delay_ms.low)) +
-                  "): releasing a hold through the daemon needs the abuse desk");
-    }
     auto port = make_postfix_port(o.smtp, o.api, *directory);
     if (!port) return fail(port.error().message);
     card = simulator->run(**port);

@@ -35,6 +35,7 @@ struct simulate_options {
   std::string html_path;
   bool quiet = false;         // no progress bar
   std::size_t variants = 200; // per spam campaign
+  bool no_desk = false;       // in process: do not simulate the abuse desk and its customers
   // --through-postfix
   bool through_postfix = false;
   std::string smtp = "127.0.0.1:10025";  // the Postfix relay's smtpd

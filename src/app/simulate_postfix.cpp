@@ -78,9 +78,9 @@ class postfix_port final : public sim::relay_port {
   }
 
   result<void> release(std::string_view, std::string_view, std::int64_t) override {
-    return make_error(errc::unavailable,
-                      "releasing a hold through the daemon needs the abuse desk (issue 6); a run through Postfix "
-                      "must end before the scenario's first clean-up (population.cleanup_delay)");
+    // Never called: this port does not simulate the desk (simulates_desk() is false), so no simulated
+    // customer releases anything; holds are released by the daemon's own desk or time out.
+    return make_error(errc::unavailable, "a run through Postfix does not simulate the abuse desk's customers");
   }
 
  private:

@@ -39,7 +39,7 @@ case_row touched(const case_row& c, std::int64_t now_ms) {
 
 pw::error refused(const case_row& c, std::string_view what) {
   return make_error(errc::invalid_input, "case " + std::to_string(c.id) + " is " +
-                                             std::string(case_status_words(c.status)) + ": " + std::string(what));
+                                             std::string(ledger::status_name(c.status)) + ": " + std::string(what));
 }
 
 constexpr std::array<std::pair<operator_action, std::string_view>, 6> action_names{{
@@ -52,22 +52,6 @@ constexpr std::array<std::pair<operator_action, std::string_view>, 6> action_nam
 }};
 
 }  // namespace
-
-std::string_view case_status_words(case_status s) noexcept {
-  switch (s) {
-    case case_status::open:
-      return "open";
-    case case_status::notified:
-      return "notified";
-    case case_status::monitoring:
-      return "monitoring";
-    case case_status::escalated:
-      return "escalated";
-    case case_status::resolved:
-      return "resolved";
-  }
-  return "unknown";
-}
 
 level_outcome on_engine_level(const std::optional<case_row>& unresolved_case,
                               const std::optional<case_row>& last_resolved, std::string_view level, std::int64_t now_ms,

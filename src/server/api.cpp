@@ -11,12 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-http::response json_response(unsigned status, const json& body) {
-  http::response r;
-  r.status = status;
-  r.body = body.dump() + "\n";
-  return r;
-}
 
 json window_json(const behavior::window_counts& w) {
   json j{{"messages", w.messages},
@@ -30,6 +24,14 @@ json window_json(const behavior::window_counts& w) {
 }
 
 }  // namespace
+
+http::response json_response(unsigned status, const json& body) {
+  http::response r;
+  r.status = status;
+  // Ids are SASL logins and may hold any bytes: invalid UTF-8 becomes U+FFFD rather than a throw.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return r;
+}
 
 json subscriber_view(service& svc, const std::string& id) {
   const std::int64_t now = svc.now_ms();

@@ -21,13 +21,6 @@ using telemetry::severity;
 constexpr std::string_view session_cookie_name = "pw_session";
 constexpr std::size_t max_text_bytes = 4000;
 
-http::response json_response(unsigned status, const json& body) {
-  http::response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  return r;
-}
-
 json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
 json case_json(const ledger::case_row& c) {
@@ -576,6 +569,11 @@ class desk_routes {
     if (req.method == "POST" && verb == "exemption") {
       const std::string reason = clean_text(http::form_value(req.body, "reason").value_or(""));
       auto decided = _desk.request_exemption(t.subscriber, reason);
+      if (!decided && decided.error().code == errc::not_found) {
+        return help_page(200, "Your request for port 25",
+                         "We could not find your account's records; please contact our support.",
+                         "<p id=\"outcome\">refused</p>");
+      }
       if (!decided) {
         return help_page(502, "Something went wrong", "We could not record your request; please try again later.", "");
       }

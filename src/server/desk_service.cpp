@@ -110,7 +110,7 @@ void desk_service::observe_held(std::string_view subscriber, std::string_view qu
 }
 
 void desk_service::failed(std::string_view what, const error& e) {
-  _svc.metrics().store_errors.add();
+  _svc.metrics().desk_errors.add();
   telemetry::log(severity::error, "desk_error", {{"what", what}, {"error", e.message}});
 }
 
@@ -155,6 +155,7 @@ void desk_service::tick(std::int64_t now_ms) {
     _held.insert(_held.begin(), retry_held.begin(), retry_held.end());
   }
 
+  sync_subscribers(now_ms);
   auto open = _book->unresolved_cases();
   if (!open) {
     failed("unresolved_cases", open.error());
@@ -312,6 +313,7 @@ void desk_service::send_due_notices(const std::vector<ledger::case_row>& open, s
       continue;
     }
     if (auto r = send_notice(c, *kind, *who, now_ms); !r) {
+      _svc.metrics().notice_failures.add();
       _notice_retry_at[c.id] = now_ms + notice_retry_ms;
       telemetry::log(severity::warning, "notice_failed",
                      {{"case", c.id}, {"subscriber", c.subscriber}, {"error", r.error().message}});
@@ -400,20 +402,29 @@ result<void> desk_service::send_notice(const ledger::case_row& c, desk::notice_k
   event(c.id, now_ms, "notice", "system",
         n.kind + " notice accepted by the relay for the subscriber's contact address (" +
             std::to_string(held->size()) + " messages held)");
+  _svc.metrics().notices.add();
   telemetry::log(severity::info, "notice_sent", {{"case", c.id}, {"subscriber", c.subscriber}, {"kind", n.kind}});
   return {};
 }
 
-void desk_service::suspend_exemptions(const ledger::case_row& c, std::int64_t now_ms) {
+std::optional<desk_service::exemption_context> desk_service::exemptions_of(const ledger::case_row& c) {
   auto existing = _book->exemptions_for(c.subscriber);
   if (!existing) {
     failed("exemptions_for", existing.error());
-    return;
+    return std::nullopt;
   }
   auto who = _book->find_subscriber(c.subscriber);
   const std::string plan = who.found() ? who->plan : std::string();
-  const bool open_plan = config::desk_rules_for(_svc.current()->settings.desk, plan).port25_open_by_default;
-  for (const auto& row : desk::suspensions_for_case(c.subscriber, *existing, open_plan, c.id, now_ms)) {
+  return exemption_context{std::move(*existing),
+                           config::desk_rules_for(_svc.current()->settings.desk, plan).port25_open_by_default};
+}
+
+void desk_service::suspend_exemptions(const ledger::case_row& c, std::int64_t now_ms) {
+  const auto ctx = exemptions_of(c);
+  if (!ctx) {
+    return;
+  }
+  for (const auto& row : desk::suspensions_for_case(c.subscriber, ctx->rows, ctx->plan_open, c.id, now_ms)) {
     const auto written = row.id == 0 ? _book->add_exemption(row).has_value() : _book->update_exemption(row).has_value();
     if (!written) {
       failed("suspend exemption", error{errc::io, "could not write the suspension"});
@@ -425,15 +436,11 @@ void desk_service::suspend_exemptions(const ledger::case_row& c, std::int64_t no
 }
 
 void desk_service::restore_exemptions(const ledger::case_row& c, std::int64_t now_ms) {
-  auto existing = _book->exemptions_for(c.subscriber);
-  if (!existing) {
-    failed("exemptions_for", existing.error());
+  const auto ctx = exemptions_of(c);
+  if (!ctx) {
     return;
   }
-  auto who = _book->find_subscriber(c.subscriber);
-  const std::string plan = who.found() ? who->plan : std::string();
-  const bool open_plan = config::desk_rules_for(_svc.current()->settings.desk, plan).port25_open_by_default;
-  for (const auto& row : desk::restorations_after_case(*existing, open_plan, c.id, now_ms)) {
+  for (const auto& row : desk::restorations_after_case(ctx->rows, ctx->plan_open, c.id, now_ms)) {
     if (auto r = _book->update_exemption(row); !r) {
       failed("update_exemption", r.error());
     }
@@ -649,6 +656,57 @@ result<ledger::exemption_row> desk_service::exemption_action(std::int64_t id, st
     return r.error();
   }
   return row;
+}
+
+void desk_service::sync_subscribers(std::int64_t now_ms) {
+  constexpr std::size_t rows_per_tick = 2000;
+  const auto rt = _svc.current();
+  if (rt->directory != _synced_directory) {
+    _synced_directory = rt->directory;
+    std::map<std::string, ledger::subscriber_row> rows;
+    _synced_directory->for_each_network([&](const identity::subscriber& who, const std::string& cidr) {
+      auto& row = rows[who.id];
+      row.id = who.id;
+      row.plan = who.plan;
+      row.contact = who.contact;
+      row.addresses.push_back(cidr);
+    });
+    _sync_rows.clear();
+    for (auto& [id, row] : rows) {
+      std::sort(row.addresses.begin(), row.addresses.end());
+      _sync_rows.push_back(std::move(row));
+    }
+    _sync_next = 0;
+  }
+  const std::size_t end = std::min(_sync_rows.size(), _sync_next + rows_per_tick);
+  for (; _sync_next < end; ++_sync_next) {
+    ledger::subscriber_row row = _sync_rows[_sync_next];
+    auto known = _book->find_subscriber(row.id);
+    if (known.failed()) {
+      failed("find_subscriber", known.error());
+      return;  // retried from here on the next tick
+    }
+    if (known.found()) {
+      std::vector<std::string> had = known->addresses;
+      std::sort(had.begin(), had.end());
+      if (known->plan == row.plan && known->contact == row.contact && had == row.addresses) {
+        continue;
+      }
+      row.created_ms = known->created_ms;
+    } else {
+      row.created_ms = now_ms;  // the account age rules count from when the desk first knew it
+    }
+    if (auto r = _book->upsert_subscriber(row); !r) {
+      failed("upsert_subscriber", r.error());
+      return;
+    }
+  }
+  if (_sync_next == _sync_rows.size() && !_sync_rows.empty()) {
+    telemetry::log(severity::info, "desk_subscribers_synced", {{"subscribers", _sync_rows.size()}});
+    _sync_rows.clear();
+    _sync_rows.shrink_to_fit();
+    _sync_next = 0;
+  }
 }
 
 void desk_service::sample_dashboard(std::int64_t now_ms) {

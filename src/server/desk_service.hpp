@@ -11,10 +11,11 @@
 // thread-safe; one mutex serialises the case-changing actions so an operator's release and a
 // customer's "fixed" on the same case cannot interleave).
 //
-// Failure modes: a ledger error leaves the case as it was, is logged and counted (desk_errors), and is
-// retried on the next tick (queued observations are kept until written). A notice the relay refuses is
-// recorded (delivered = false, with the reason) and retried after a minute. A release command that
-// fails leaves the case unchanged and the mail held; the operator or customer sees why.
+// Failure modes: a ledger error leaves the case as it was, is logged and counted
+// (portwarden_desk_errors_total), and is retried on the next tick (queued observations are kept
+// until written). A notice the relay refuses is recorded (delivered = false, with the reason),
+// counted (portwarden_notice_failures_total) and retried after a minute. A release command that fails
+// leaves the case unchanged and the mail held; the operator or customer sees why.
 // Privacy: the desk sees subscriber ids, levels, reason texts (numbers only) and queue ids; notices go
 // to the subscriber's contact address, which is never logged.
 #pragma once
@@ -107,6 +108,12 @@ class desk_service {
   void send_due_notices(const std::vector<ledger::case_row>& open, std::int64_t now_ms);
   result<void> send_notice(const ledger::case_row& c, desk::notice_kind kind, const ledger::subscriber_row& who,
                            std::int64_t now_ms);
+  // The subscriber's exemption rows and whether its plan reaches port 25 by default.
+  struct exemption_context {
+    std::vector<ledger::exemption_row> rows;
+    bool plan_open = false;
+  };
+  std::optional<exemption_context> exemptions_of(const ledger::case_row& c);
   void suspend_exemptions(const ledger::case_row& c, std::int64_t now_ms);
   void restore_exemptions(const ledger::case_row& c, std::int64_t now_ms);
   // Runs the release command on the case's held messages and lifts the hold in the engine; returns how
@@ -115,6 +122,10 @@ class desk_service {
   void event(std::int64_t case_id, std::int64_t at_ms, std::string_view kind, std::string_view actor,
              std::string_view detail);
   void sample_dashboard(std::int64_t now_ms);
+  // Brings the ledger's subscriber records in line with the subscriber table's static networks
+  // (plan, contact, addresses: the port-25 rules need them), a slice per tick so a table of a
+  // million subscribers never stalls cases and notices; restarts when a reload swapped the table.
+  void sync_subscribers(std::int64_t now_ms);
   void failed(std::string_view what, const error& e);
 
   service& _svc;
@@ -136,6 +147,9 @@ class desk_service {
   bool _stop = false;
   std::thread _thread;
   std::int64_t _next_sample_steady_ms = 0;
+  std::shared_ptr<const identity::directory> _synced_directory;
+  std::vector<ledger::subscriber_row> _sync_rows;
+  std::size_t _sync_next = 0;
 };
 
 }  // namespace pw::server

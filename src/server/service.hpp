@@ -54,6 +54,9 @@ struct service_metrics {
   telemetry::counter& policy_protocol_errors;
   telemetry::counter& identity_failures;
   telemetry::counter& store_errors;
+  telemetry::counter& desk_errors;
+  telemetry::counter& notices;
+  telemetry::counter& notice_failures;
   telemetry::counter& reloads;
   telemetry::counter& reload_failures;
   telemetry::gauge& connections;

@@ -1041,7 +1041,7 @@ result<scorecard> simulator::run(relay_port& port) {
     if (w.actors[i]->next_ms < m.opts.duration_ms) queue.push({w.actors[i]->next_ms, ev_kind::actor, i});
   }
   const desk_settings& desk = w.sc.desk;
-  const bool run_desk = port.simulates_desk();
+  const bool run_desk = port.simulates_desk() && m.opts.desk;
   std::vector<sim_case> cases;
   std::unordered_map<std::uint32_t, desk_subscriber> desk_subs;
   desk_score& desk_card = card.desk;

@@ -163,11 +163,11 @@ TEST(DeskLifecycle, OperatorActionsInEveryState) {
       const case_row before = make_case(states[i], "throttle");
       const auto after = apply_operator_action(before, r.action, t0 + 99, "bob");
       const std::string what =
-          std::string(operator_action_name(r.action)) + " on " + std::string(case_status_words(states[i]));
+          std::string(operator_action_name(r.action)) + " on " + std::string(ledger::status_name(states[i]));
       ASSERT_EQ(after.has_value(), r.after[i].has_value()) << what;
       if (!after) {
         EXPECT_EQ(after.error().code, errc::invalid_input);
-        EXPECT_EQ(after.error().message.find("case 17 is " + std::string(case_status_words(states[i])) + ": "), 0u)
+        EXPECT_EQ(after.error().message.find("case 17 is " + std::string(ledger::status_name(states[i])) + ": "), 0u)
             << after.error().message;
         continue;
       }

@@ -130,8 +130,5 @@ ledger::case_row on_notice_sent(const ledger::case_row& c, std::int64_t now_ms);
 std::optional<ledger::case_row> on_tick(const ledger::case_row& c, std::int64_t now_ms,
                                         const lifecycle_settings& settings = {});
 
-// The desk's own name for a status ("open", ..., "resolved"), for plain-words reasons; same words as
-// ledger::status_name.
-std::string_view case_status_words(ledger::case_status s) noexcept;
 
 }  // namespace pw::desk

@@ -60,6 +60,11 @@ class directory {
   virtual ~directory() = default;
   virtual lookup<subscriber> by_login(std::string_view sasl_login) const = 0;
   virtual lookup<subscriber> by_address(std::string_view client_addr) const = 0;
+  // Every static address entry as (subscriber, CIDR text such as "192.0.2.0/24" or "2001:db8::/48");
+  // login entries are not included, and a directory of dynamic assignments (RADIUS) has none. For
+  // exports and the desk's subscriber records (static addresses, port-25 rules); never on the
+  // per-message path.
+  virtual void for_each_network(const std::function<void(const subscriber&, const std::string&)>& visit) const = 0;
 };
 
 // One line of a subscriber table. `key` is a CIDR ("192.0.2.0/24", "2001:db8::/48"), a bare address
@@ -99,10 +104,9 @@ class cidr_directory final : public directory {
 
   std::size_t size() const noexcept;
 
-  // Every address entry as (subscriber, CIDR text such as "192.0.2.0/24" or "2001:db8::/48"), IPv4
-  // first, each family by prefix length (longest first) and then in no particular order; login
-  // entries are not included. For exports (the port-25 allow list); costs no memory at lookup time.
-  void for_each_network(const std::function<void(const subscriber&, const std::string&)>& visit) const;
+  // IPv4 first, each family by prefix length (longest first) and then in no particular order;
+  // rebuilt from the lookup tables, so it costs no memory.
+  void for_each_network(const std::function<void(const subscriber&, const std::string&)>& visit) const override;
 
   cidr_directory(cidr_directory&&) noexcept;
   cidr_directory& operator=(cidr_directory&&) noexcept;

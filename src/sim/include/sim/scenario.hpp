@@ -75,12 +75,6 @@ struct population_settings {
   // last one repeats) until `retry_horizon` has passed since the first try; then the message is lost.
   std::vector<std::int64_t> retry_delays_ms = {5 * 60'000, 10 * 60'000, 20 * 60'000, 40 * 60'000};
   std::int64_t retry_horizon_ms = 5LL * 24 * 3600'000;
-  // Not read from scenario files any more: the customer's answer is modelled per role in [desk]
-  // (desk_settings below), and `population.cleanup_delay` / `respond_share` are refused with a
-  // pointer there. The fields stay because the app's through-Postfix guard (src/app/simulate.cpp)
-  // and fuzz/scenario_fuzz.cpp still name them; they keep these values.
-  range cleanup_delay_ms = {2.0 * 3600'000, 24.0 * 3600'000};
-  double respond_share = 0.9;
 };
 
 // How customers of one role answer the abuse desk's notices (sim/simulator.hpp runs the desk on

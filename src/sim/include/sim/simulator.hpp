@@ -148,6 +148,9 @@ struct run_options {
   std::uint64_t seed = 1;
   std::int64_t start_epoch_ms = 1'767'571'200'000;  // 2026-01-05T00:00:00Z, a Monday
   std::int64_t hold_timeout_ms = 72LL * 3600'000;   // the engine's, to know when a hold ends by itself
+  // Run the abuse desk when the port can (in process). Off for a run that is compared with one
+  // through Postfix, whose daemon has its own desk that no simulated customer answers.
+  bool desk = true;
   // Called now and then with the share of simulated time done (0..1), for a progress bar.
   std::function<void(double)> progress;
 };
