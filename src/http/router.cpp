@@ -37,6 +37,9 @@ std::optional<std::string> percent_decode(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '%') {
+      if (s[i] == '\0') {
+        return std::nullopt;  // raw or escaped, a NUL never belongs in a path or a form value
+      }
       out += s[i];
       continue;
     }

@@ -58,7 +58,8 @@ class router {
   std::vector<route> _routes;
 };
 
-// Percent-decoding of a path; nullopt when an escape is malformed or decodes to NUL.
+// Percent-decoding of a path; nullopt when an escape is malformed or the text holds a NUL (raw or
+// escaped).
 std::optional<std::string> percent_decode(std::string_view s);
 
 // The value of `name` in an application/x-www-form-urlencoded string (a query, or a form's body):
