@@ -57,7 +57,10 @@ function utcTick(seconds) {
 }
 
 function toData(spec, series) {
-  return [series.map((p) => p.t_ms / 1000), ...spec.series.map((s) => series.map((p) => p[s.key] ?? null))];
+  // Right after the daemon starts there is one point; a lone x value gives uPlot a zero-width axis,
+  // so an empty minute before it is added.
+  const points = series.length === 1 ? [{ t_ms: series[0].t_ms - 60000 }, series[0]] : series;
+  return [points.map((p) => p.t_ms / 1000), ...spec.series.map((s) => points.map((p) => p[s.key] ?? null))];
 }
 
 function stats(values) {
@@ -134,7 +137,7 @@ export async function render(ctx) {
       height: 220,
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
       series: [{ label: 'Time (UTC)', value: (u, v) => (v === null ? '—' : fmtTime(v * 1000)) },
-        ...spec.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, dash: s.dash, points: { show: false } }))],
+        ...spec.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, dash: s.dash, points: { show: (u) => u.data[0].length < 3 } }))],
       axes: [{ values: (u, splits) => splits.map(utcTick) }, { size: 60 }],
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       legend: { live: true },
