@@ -6,9 +6,12 @@
 #     subscribers x 48 h (S7 newsletters and S9 list servers 7 d; S7 hijacked 42 d: the hijack is in
 #     week 6), one run per seed, in process;
 #   - the population (with its background bots and hijacked logins) on 100,000 subscribers x 30 d:
-#     the false-positive bars;
+#     the false-positive bars and the abuse desk's figures (the self-help share needs runs of 14 days
+#     or more: a case's outcome is final 7 days after it opens);
+#   - the same population runs with sim/scenarios/population-desk-target.toml, the desk's stated
+#     optimistic customer model;
 #   - speed: the population on 1,000,000 subscribers x 24 h, wall time and peak RSS.
-# Runs two at a time (the machine has 2 cores); about 25 minutes. Needs a release build
+# Runs two at a time (the machine has 2 cores); 15-25 minutes. Needs a release build
 # (PW=...portwarden to use another) and the corpus (scripts/fetch-corpus CACHE).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +42,9 @@ for f in "$ROOT"/sim/scenarios/s*.toml; do
   for seed in $SEEDS; do jobs+=("$name $f 10000 $duration $seed"); done
 done
 for seed in $SEEDS; do jobs+=("population $ROOT/sim/scenarios/population.toml 100000 30d $seed"); done
+# The desk's stated optimistic customer model, on the same population runs for comparison (named so
+# that neither the s*.json nor the population-*.json globs below pick it up).
+for seed in $SEEDS; do jobs+=("desktarget $ROOT/sim/scenarios/population-desk-target.toml 100000 30d $seed"); done
 jobs+=("speed $ROOT/sim/scenarios/population.toml 1000000 24h 100")
 
 run_one() {
@@ -54,13 +60,15 @@ if [[ -z "${SCORECARD_REPORT_ONLY:-}" ]]; then
   printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} bash -c 'run_one "$@"' _ {}
 fi
 
-python3 - "$OUT" "$SCORECARD_MD" "$PW_SOURCE" "$SEEDS" <<'PY'
+python3 - "$OUT" "$SCORECARD_MD" "$PW_SOURCE" "$SEEDS" "$ROOT" <<'PY'
 import glob, json, math, os, platform, subprocess, sys
 
-out, md_path, source, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
+out, md_path, source, seeds, root = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5]
 
 def load(name):
     return [json.load(open(p)) for p in sorted(glob.glob(f"{out}/{name}-*.json"))]
+
+def met(ok): return "met" if ok else "**not met**"
 
 def pct(samples, p):
     if not samples: return None
@@ -104,7 +112,9 @@ w("content gate on the strangers-in-a-campaign evidence (S8 holiday senders and 
 w("Two simulator artefacts found the same way were fixed (texts shared by newsletters and people).")
 w("In-process runs: the daemon's")
 w("decider, engine and campaign tracker with precomputed content verdicts (docs/SIMULATOR.md); the model is")
-w("trained on split A's train list, people's mail and the spam templates come from its test list.")
+w("trained on split A's train list, people's mail and the spam templates come from its test list. The runs include")
+w("the abuse desk and its customer model (section *The abuse desk in the simulator*): a case opens at throttle and a")
+w("customer whose clean-up works stops the bot there, so for slow kinds *contained* (reached hold) is below *detected*.")
 w("")
 w("Definitions (src/sim/include/sim/scorecard.hpp): *detected* = reached throttle or hold (a case opens);")
 w("*contained* = reached hold; times from the actor's first compromised message; *relayed before hold* =")
@@ -168,6 +178,83 @@ if pop:
             w(f"| {k['title']} | {k['actors']} | {100 * k['detected'] / a:.1f} % | {100 * k['contained'] / a:.1f} % | "
               f"{dur(pct(k['ttd'], 50))} / {dur(pct(k['ttd'], 90))} / {dur(max(k['ttd']) if k['ttd'] else None)} | {k['worst']} |")
     w("")
+def desk_pool(runs):
+    d = {"final_cases": 0, "final_resolved_self_help": 0, "ttn": [], "ttr": []}
+    for r in runs:
+        x = r["desk"]
+        d["final_cases"] += x["final_cases"]; d["final_resolved_self_help"] += x["final_resolved_self_help"]
+        d["ttn"] += x["open_to_first_notice"]["samples_ms"]; d["ttr"] += x["time_to_resolution"]["samples_ms"]
+    d["share"] = 100 * d["final_resolved_self_help"] / d["final_cases"] if d["final_cases"] else None
+    return d
+
+def share(d): return "-" if d["share"] is None else f"{d['share']:.1f} %"
+
+desk_runs = [(label, file, runs) for label, file, runs in
+             [("population.toml", "population", [r for r in pop if r["desk"]["modelled"]]),
+              ("population-desk-target.toml", "desktarget", [r for r in load("desktarget") if r["desk"]["modelled"]])] if runs]
+if desk_runs:
+    import tomllib
+    scen = os.path.join(root, "sim", "scenarios")
+    model = tomllib.load(open(os.path.join(scen, "population.toml"), "rb"))["desk"]
+    target = tomllib.load(open(os.path.join(scen, "population-desk-target.toml"), "rb")).get("desk", {})
+    c, l = model["compromised"], model["legitimate"]
+    final_after = dur(desk_runs[0][2][0]["desk"]["final_after_ms"])
+    w("## The abuse desk in the simulator (issue 6)")
+    w("")
+    w("In process the simulator runs the abuse desk on simulated time with the daemon's own rules (src/desk: a case opens")
+    w("at throttle or hold, notices go out, the customer answers): self-help lifts the hold through the engine and releases")
+    w("the held mail; a clean-up that did not work leaves the bot sending, so it is held again and the case escalates; a")
+    w("support call goes to a person (docs/SIMULATOR.md, *The abuse desk and the customers' answers*). This replaced the")
+    w("fixed `population.cleanup_delay`/`respond_share` release of the issue-5 runs, so every hold above ends when the")
+    w("modelled customer (or a person) acts.")
+    w("")
+    w("Customer-response model, sim/scenarios/population.toml `[desk]` (the population runs above):")
+    w("")
+    w("| who | acts at all (`respond`) | of those, call support | first notice to answer: log-normal median / sigma | clean-up works |")
+    w("|---|---|---|---|---|")
+    w(f"| compromised | {c['respond']} | {c['call_support_share']} | {c['delay_median']} / {c['delay_sigma']} | {c['cleanup_works']} |")
+    w(f"| legitimate | {l['respond']} | {l['call_support_share']} | {l['delay_median']} / {l['delay_sigma']} | - |")
+    w("")
+    w(f"Desk settings: no answer within {model['unanswered_escalation']} escalates to a person; monitoring {model['monitoring']} "
+      f"after a lift; a new case within {model['reoffence_window']} of a resolved one opens escalated; self-help "
+      f"{model['self_help_limit']} per {model['self_help_window']}; reminders every {model['reminder_interval']}, at most "
+      f"{model['max_reminders']}, at most {model['max_notices_per_day']} notices a day.")
+    w("Sources (as docs/SIMULATOR.md cites them; all figures are assumptions, not measurements of a mail hold): Cetin,")
+    w("Altena, Ganan, van Eeten, *Let Me Out! Evaluating the Effectiveness of Quarantining Compromised Users in Walled")
+    w("Gardens*, SOUPS 2018 (about two-thirds self-released, 71 % of them had cleaned up; 30 % called support; 3 % waited")
+    w("for the automatic release): `respond`, `call_support_share`, `cleanup_works`; Cetin et al., *Cleaning Up the")
+    w("Internet of Evil Things*, NDSS 2019 (92 % remediated within 14 days of a walled-garden quarantine; e-mail-only")
+    w("notices had no observable effect). The delay and every legitimate figure are assumptions with no study behind them.")
+    w(f"The model implies about {c['respond']} x {1 - c['call_support_share']:.2f} x {c['cleanup_works']} = "
+      f"{100 * c['respond'] * (1 - c['call_support_share']) * c['cleanup_works']:.0f} % self-help for compromised cases.")
+    tc = target.get("compromised", {}); tl = target.get("legitimate", {})
+    changes = [f"compromised `{k}` {v}" for k, v in tc.items()] + [f"legitimate `{k}` {v}" for k, v in tl.items()]
+    w(f"sim/scenarios/population-desk-target.toml is the stated optimistic model: the same population and desk with "
+      f"{' and '.join(changes)} (everything else the defaults above).")
+    w("")
+    w(f"The self-help share counts only cases opened {final_after} or more before the end of the run (their outcome is")
+    w("final), so it comes from 30-day runs; the 48 h and 7 d scenario-file runs open cases but have none final.")
+    w("")
+    w("| model | seed | cases opened (legitimate) | self-help | escalated: support call / repeat / re-offence / fix failed / unanswered | resolved by a person | still open (monitoring) | notices | first notice p50 / max | opened to resolved p50 / p90 | final cases | self-help share |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, _, runs in desk_runs:
+        for r in runs:
+            x = r["desk"]; n = x["open_to_first_notice"]; t = x["time_to_resolution"]
+            w(f"| {label} | {r['run']['seed']} | {x['cases_opened']} ({x['cases_opened'] - x['compromised_cases']}) | "
+              f"{x['resolved_self_help']} | {x['escalated']}: {x['escalated_support_call']} / {x['escalated_repeat']} / "
+              f"{x['escalated_reoffence']} / {x['escalated_fix_failed']} / {x['escalated_unanswered']} | {x['resolved_by_person']} | "
+              f"{x['open_at_end']} ({x['monitoring_at_end']}) | {x['notices_sent']} | "
+              f"{dur(n['p50_ms']) if n['samples_ms'] else '-'} / {dur(n['max_ms']) if n['samples_ms'] else '-'} | "
+              f"{dur(t['p50_ms']) if t['samples_ms'] else '-'} / {dur(t['p90_ms']) if t['samples_ms'] else '-'} | "
+              f"{x['final_cases']} | {100 * x['self_help_share']:.1f} % |")
+    w("")
+    for label, _, runs in desk_runs:
+        d = desk_pool(runs)
+        w(f"- {label}, seeds {', '.join(str(r['run']['seed']) for r in runs)} pooled: self-help **{share(d)}** of "
+          f"{d['final_cases']} final cases ({d['final_resolved_self_help']} by self-help; bar >= 80 %: "
+          f"{met(d['share'] is not None and d['share'] >= 80)}); first notice p50 {dur(pct(d['ttn'], 50))} / max "
+          f"{dur(max(d['ttn']) if d['ttn'] else None)}; opened to resolved p50 {dur(pct(d['ttr'], 50))} / p90 {dur(pct(d['ttr'], 90))}.")
+    w("")
 speed = load("speed")
 if speed:
     r = speed[0]["run"]
@@ -197,7 +284,6 @@ for name in scen_files + ["population"]:
         a = allk.setdefault(kind, {"actors": 0, "detected": 0, "contained": 0, "ttd": [], "ttc": [], "worst": 0, "title": k["title"]})
         for f in ["actors", "detected", "contained"]: a[f] += k[f]
         a["ttd"] += k["ttd"]; a["ttc"] += k["ttc"]; a["worst"] = max(a["worst"], k["worst"])
-def met(ok): return "met" if ok else "**not met**"
 w("## The bars")
 w("")
 w("| bar | measured | |")
@@ -222,6 +308,9 @@ if pop:
     w(f"| legitimate held: 0 (100k x 30 d, every reporting seed) | {held} | {met(held == 0)} |")
     w(f"| legitimate throttled <= 1 per 100k subscriber-months | worst seed {thr:.2f} | {met(thr <= 1)} |")
     w(f"| legitimate messages lost: 0 | {lost} (population) and {sum(k['messages_lost'] for _, k in legit_rows)} (scenario files) | {met(lost == 0 and all(k['messages_lost'] == 0 for _, k in legit_rows))} |")
+for label, _, runs in desk_runs:
+    d = desk_pool(runs)
+    w(f"| issue 6: self-help >= 80 % of cases whose outcome is final ({label}, 100k x 30 d, seeds pooled) | {share(d)} of {d['final_cases']} | {met(d['share'] is not None and d['share'] >= 80)} |")
 if speed:
     r = speed[0]["run"]
     w(f"| 1,000,000 subscribers x 24 h in <= 10 minutes | {r['wall_seconds'] + r['setup_seconds']:.0f} s including setup | {met(r['wall_seconds'] + r['setup_seconds'] <= 600)} |")
