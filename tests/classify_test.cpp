@@ -14,6 +14,7 @@
 #include "classify/features.hpp"
 #include "classify/model.hpp"
 #include "classify/trainer.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace pw::classify;
@@ -64,18 +65,7 @@ std::vector<labelled_features> featurise(const std::vector<std::pair<std::string
   return out;
 }
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string templ = (fs::temp_directory_path() / "pw-classify-XXXXXX").string();
-    _path = ::mkdtemp(templ.data());
-  }
-  ~temp_dir() { fs::remove_all(_path); }
-  const fs::path& path() const { return _path; }
-
- private:
-  fs::path _path;
-};
+using pw::test::temp_dir;
 
 feature_options small_options() {
   feature_options o;

@@ -1,6 +1,7 @@
 // Tests for src/config: every option type, error reporting (all errors, with positions and
 // suggestions), listener and duration syntax, the example file, the defaults and docs/CONFIG.md.
 #include "config/config.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -23,25 +24,7 @@ namespace fs = std::filesystem;
 const fs::path data_dir = fs::path(PW_TEST_DATA_DIR) / "config";
 const fs::path repo_dir = fs::path(PW_TEST_DATA_DIR).parent_path().parent_path();
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    _path =
-        fs::temp_directory_path() / ("pw_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(_path);
-    fs::create_directories(_path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(_path, ec);
-  }
-  const fs::path& path() const { return _path; }
-  fs::path operator/(const std::string& name) const { return _path / name; }
-
- private:
-  fs::path _path;
-};
+using pw::test::temp_dir;
 
 void write_file(const fs::path& p, const std::string& text, fs::perms perms = fs::perms(0600)) {
   std::ofstream(p, std::ios::binary) << text;

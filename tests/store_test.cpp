@@ -20,30 +20,14 @@
 
 #include "store/sqlite_store.hpp"
 #include "store/state_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pw::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    _path =
-        fs::temp_directory_path() / ("pw_store_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(_path);
-    fs::create_directories(_path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(_path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return _path / name; }
-
- private:
-  fs::path _path;
-};
+using pw::test::temp_dir;
 
 std::unique_ptr<state_store> open_or_die(const std::string& path, sqlite_options options = {}) {
   auto store = open_sqlite(path, options);

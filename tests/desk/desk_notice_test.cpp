@@ -12,6 +12,7 @@
 #include "desk/lifecycle.hpp"
 #include "desk/notice.hpp"
 #include "mime/message.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pw::desk {
 namespace {
@@ -69,19 +70,7 @@ std::string unix_lines(std::string s) {
   return out;
 }
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "desk_notice_XXXXXX").string();
-    _path = mkdtemp(pattern.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(_path); }
-  const std::filesystem::path& path() const { return _path; }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(_path / name) << text; }
-
- private:
-  std::filesystem::path _path;
-};
+using pw::test::temp_dir;
 
 TEST(DeskNotice, FirstNoticeAtOnceThenRemindersDaily) {
   const notice_cadence cadence;

@@ -19,30 +19,14 @@
 #include <vector>
 
 #include "ledger/sqlite_ledger.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pw::ledger {
 namespace {
 
 namespace fs = std::filesystem;
 
-class temp_dir {
- public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    _path =
-        fs::temp_directory_path() / ("pw_ledger_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(_path);
-    fs::create_directories(_path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(_path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (_path / name).string(); }
-
- private:
-  fs::path _path;
-};
+using pw::test::temp_dir;
 
 std::unique_ptr<ledger> open_or_die(const std::string& path,
                                     std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(5000)) {
