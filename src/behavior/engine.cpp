@@ -595,6 +595,24 @@ struct engine::impl {
   shard& shard_for(std::uint64_t h) const noexcept {
     return shards[static_cast<std::size_t>(((h >> 32) * shard_count) >> 32)];
   }
+
+  // A person's change to one known subscriber (release, hold), under its shard's lock; false when
+  // the engine does not know the subscriber. The change marks the state for the next snapshot.
+  template <class Change>
+  bool change_known(std::string_view subscriber, std::int64_t now_ms, Change change) {
+    const std::uint64_t h = id_hash(subscriber);
+    shard& sh = shard_for(h);
+    std::lock_guard lock(sh.mu);
+    const std::optional<std::uint32_t> index = sh.find(subscriber, h);
+    if (!index) {
+      return false;
+    }
+    subscriber_state& st = sh.at(*index);
+    change(st);
+    st.last_ms = now_ms;
+    st.flags |= flag_dirty;
+    return true;
+  }
 };
 
 engine::engine(engine_settings settings) {
@@ -777,41 +795,23 @@ std::optional<subscriber_report> engine::report(std::string_view subscriber, std
 
 bool engine::release(std::string_view subscriber, std::int64_t now_ms) {
   const std::shared_ptr<const engine_settings> g = _impl->settings.load();
-  const std::uint64_t h = id_hash(subscriber);
-  shard& sh = _impl->shard_for(h);
-  std::lock_guard lock(sh.mu);
-  const std::optional<std::uint32_t> index = sh.find(subscriber, h);
-  if (!index) {
-    return false;
-  }
-  subscriber_state& st = sh.at(*index);
-  if (static_cast<level>(st.lvl) >= level::throttle) {
-    st.lvl = static_cast<std::uint8_t>(level::watch);
-  }
-  st.held_since = 0;
-  st.calm_since = encode_time(now_ms);
-  st.grace_until = encode_time(now_ms + g->grace_ms);
-  st.c = counters{};  // the burst was dealt with; it must not re-hold the next ordinary message
-  st.campaign_subscribers = 0;
-  st.last_ms = now_ms;
-  st.flags |= flag_dirty;
-  return true;
+  return _impl->change_known(subscriber, now_ms, [&](subscriber_state& st) {
+    if (static_cast<level>(st.lvl) >= level::throttle) {
+      st.lvl = static_cast<std::uint8_t>(level::watch);
+    }
+    st.held_since = 0;
+    st.calm_since = encode_time(now_ms);
+    st.grace_until = encode_time(now_ms + g->grace_ms);
+    st.c = counters{};  // the burst was dealt with; it must not re-hold the next ordinary message
+    st.campaign_subscribers = 0;
+  });
 }
 
 bool engine::hold(std::string_view subscriber, std::int64_t now_ms) {
-  const std::uint64_t h = id_hash(subscriber);
-  shard& sh = _impl->shard_for(h);
-  std::lock_guard lock(sh.mu);
-  const std::optional<std::uint32_t> index = sh.find(subscriber, h);
-  if (!index) {
-    return false;
-  }
-  subscriber_state& st = sh.at(*index);
-  st.lvl = static_cast<std::uint8_t>(level::hold);
-  st.held_since = encode_time(now_ms);
-  st.last_ms = now_ms;
-  st.flags |= flag_dirty;
-  return true;
+  return _impl->change_known(subscriber, now_ms, [&](subscriber_state& st) {
+    st.lvl = static_cast<std::uint8_t>(level::hold);
+    st.held_since = encode_time(now_ms);
+  });
 }
 
 std::vector<snapshot_record> engine::collect_changes() {

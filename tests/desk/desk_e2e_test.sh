@@ -37,11 +37,7 @@ BASE="http://127.0.0.1:$HTTP_PORT"
 PASSWORD="correct horse battery staple"
 
 # --- model, configuration, users ------------------------------------------------------------------
-mkdir -p "$W/train"
-python3 "$HERE/smtp_send.py" --write-dir "$W/train" --kind spam --count 60 --marker trainset --seed 3
-python3 "$HERE/smtp_send.py" --write-dir "$W/train" --kind ham --count 60 --marker trainset --seed 4
-for f in "$W"/train/*.eml; do printf '%s\t%s\n' "$f" "$(basename "$f" | cut -d- -f1)"; done > "$W/train.list"
-"$PW" train --list "$W/train.list" -m "$W/model" > /dev/null || { echo "training failed"; exit 1; }
+train_test_model "$W" "$PW" || exit 1
 head -c 32 /dev/urandom > "$W/secret"; chmod 600 "$W/secret"
 cat > "$W/portwarden.toml" <<CF
 [server]

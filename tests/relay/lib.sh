@@ -27,6 +27,14 @@ require_free_ports() {
 
 source "$HERE/postfix_instance.sh"   # pf_instance DIR SMTPD_PORT SINK_PORT POLICY MILTER
 
+train_test_model() {  # train_test_model DIR PORTWARDEN: DIR/model from 60 spam + 60 ham messages shaped like smtp_send.py's
+  mkdir -p "$1/train"
+  python3 "$HERE/smtp_send.py" --write-dir "$1/train" --kind spam --count 60 --marker trainset --seed 3
+  python3 "$HERE/smtp_send.py" --write-dir "$1/train" --kind ham --count 60 --marker trainset --seed 4
+  for f in "$1"/train/*.eml; do printf '%s\t%s\n' "$f" "$(basename "$f" | cut -d- -f1)"; done > "$1/train.list"
+  "$2" train --list "$1/train.list" -m "$1/model" > /dev/null || { echo "training failed"; return 1; }
+}
+
 start_sink() {  # start_sink DIR: smtp-sink dumping every message into DIR/sink
   mkdir -p "$1/sink" && chown postfix "$1/sink"
   smtp-sink -u postfix -4 -d "$1/sink/%H%M%S." 127.0.0.1:"$SINK_PORT" 256 > "$1/sink.out" 2>&1 &
