@@ -545,7 +545,19 @@ void fold_day(subscriber_state& st, const plan_settings& p, std::uint16_t today)
   st.fold_day = today;
 }
 
-std::uint32_t hash_tag(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32) | 1; }
+std::uint16_t hash_tag(std::uint64_t h) noexcept { return static_cast<std::uint16_t>(h >> 48) | 1; }
+
+// Remembers `tag` as the latest of the last two distinct tags; true when it is neither of them (a
+// change). The first tag ever seen is no change.
+bool note_tag(std::array<std::uint16_t, 2>& last_two, std::uint16_t tag) noexcept {
+  if (tag == last_two[0]) {
+    return false;
+  }
+  const bool known = tag == last_two[1] || last_two[0] == 0;
+  last_two[1] = last_two[0];
+  last_two[0] = tag;
+  return !known;
+}
 
 // Brings a state to `now` before evidence is recorded; returns the previous event time.
 std::int64_t advance(subscriber_state& st, const plan_settings& p, std::size_t plan, std::int64_t now) {
@@ -670,14 +682,12 @@ decision engine::on_message(const message_event& ev) {
       w[m_spam_n] += 1;
     }
   }
-  const std::uint32_t sender = hash_tag(ev.sender_hash);
-  const std::uint32_t helo = hash_tag(ev.helo_hash);
+  const float sender_changed = note_tag(st.sender_tags, hash_tag(ev.sender_hash)) ? 1.0f : 0.0f;
+  const float client_changed = note_tag(st.helo_tags, hash_tag(ev.helo_hash)) ? 1.0f : 0.0f;
   for (auto& w : st.c.churn) {
-    w[c_sender] += (st.sender_tag != 0 && st.sender_tag != sender) ? 1.0f : 0.0f;
-    w[c_helo] += (st.helo_tag != 0 && st.helo_tag != helo) ? 1.0f : 0.0f;
+    w[c_sender] += sender_changed;
+    w[c_helo] += client_changed;
   }
-  st.sender_tag = sender;
-  st.helo_tag = helo;
   if (ev.campaign && ev.campaign->active) {
     // The largest campaign of the hour, restarted when the hour held under half a campaign message.
     const auto subscribers = static_cast<std::uint8_t>(std::min<std::uint32_t>(ev.campaign->distinct_subscribers, 255));

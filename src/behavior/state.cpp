@@ -25,6 +25,15 @@ constexpr std::size_t v2_payload_bytes = v1_payload_bytes + 4 + 8;
 constexpr std::size_t v3_payload_bytes = v2_payload_bytes + 4 + 4 + 1;
 constexpr std::size_t checksum_bytes = 8;
 
+// A pair of 16-bit tags in the u32 that held one 32-bit tag before: a blob written by an older
+// build reads as two arbitrary tags, which at worst counts or misses one change on the next message.
+std::uint64_t pack_tags(const std::array<std::uint16_t, 2>& t) noexcept {
+  return static_cast<std::uint64_t>(t[0]) | static_cast<std::uint64_t>(t[1]) << 16;
+}
+std::array<std::uint16_t, 2> unpack_tags(std::uint64_t v) noexcept {
+  return {static_cast<std::uint16_t>(v & 0xffff), static_cast<std::uint16_t>(v >> 16 & 0xffff)};
+}
+
 class writer {
  public:
   explicit writer(std::vector<std::byte>& out) : _out(out) {}
@@ -92,8 +101,8 @@ std::vector<std::byte> encode(const subscriber_state& s, std::uint64_t plan) {
   }
   w.f32(s.base_messages);
   w.f32(s.base_recipients);
-  w.uint(s.sender_tag, 4);
-  w.uint(s.helo_tag, 4);
+  w.uint(pack_tags(s.sender_tags), 4);
+  w.uint(pack_tags(s.helo_tags), 4);
   w.uint(s.calm_since, 4);
   w.uint(s.held_since, 4);
   w.uint(s.grace_until, 4);
@@ -157,8 +166,8 @@ result<decoded_state> decode(std::span<const std::byte> blob) {
   }
   s.base_messages = r.f32();
   s.base_recipients = r.f32();
-  s.sender_tag = static_cast<std::uint32_t>(r.uint(4));
-  s.helo_tag = static_cast<std::uint32_t>(r.uint(4));
+  s.sender_tags = unpack_tags(r.uint(4));
+  s.helo_tags = unpack_tags(r.uint(4));
   s.calm_since = static_cast<std::uint32_t>(r.uint(4));
   s.held_since = static_cast<std::uint32_t>(r.uint(4));
   s.grace_until = static_cast<std::uint32_t>(r.uint(4));

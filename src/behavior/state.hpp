@@ -124,8 +124,12 @@ struct subscriber_state {
   counters c;
   float base_messages = 0;
   float base_recipients = 0;
-  std::uint32_t sender_tag = 0;
-  std::uint32_t helo_tag = 0;
+  // The last two distinct envelope senders and clients (HELO + address) as 16-bit hash tags, [0] the
+  // latest; 0 = none. Two, so that alternation between a household's two devices is no churn; 16
+  // bits, so both pairs fit where two 32-bit tags were (the memory bar): a bot's new name collides
+  // with a remembered one 1 time in 32,768 and then merely goes uncounted once.
+  std::array<std::uint16_t, 2> sender_tags{};
+  std::array<std::uint16_t, 2> helo_tags{};
   // Encoded seconds (see encode_time); 0 = unset.
   std::uint32_t calm_since = 0;
   std::uint32_t held_since = 0;

@@ -22,7 +22,9 @@
 // - Suspicion = volume excess (log2 of the worst count/allowance ratio over the windows, for messages
 //   and recipients; allowance = plan floor + burst factor × baseline share of that window) times an
 //   amplifier from novelty (share of new recipients and domains) and content (mean spam probability
-//   above 0.5), plus small terms for sender/HELO churn. Without a volume excess, suspicion comes
+//   above 0.5), plus small terms for sender/HELO churn. A change is a sender (or client) unlike both
+//   of the last two seen, so a household's two devices taking turns (a PC and a printer's alert
+//   loop) count no churn; measured with `portwarden simulate` (S10). Without a volume excess, suspicion comes
 //   from the last hour's mean spam probability, churn and content-blind campaign membership only
 //   and is capped below the throttle threshold: a spammy message from a normal-rate user is at most
 //   `watch`; only campaign evidence with spammy content (below) goes beyond. Content-blind operation
