@@ -36,6 +36,7 @@ TEST(Decider, OrdinaryMailIsAcceptedAndTagged) {
   EXPECT_EQ(o.who.who.id, "alice");
   EXPECT_EQ(o.decision.act, behavior::action::accept);
   EXPECT_EQ(o.tag_value, "level=normal; action=accept");
+  EXPECT_FALSE(o.flagged) << "server.tag = flagged leaves ordinary mail untagged";
   EXPECT_FALSE(o.spam_probability) << "content-blind: no classifier";
 }
 
@@ -63,6 +64,7 @@ TEST(Decider, AContentBlindBurstEscalatesAndExplainsItselfInNumbers) {
     last = d.end_of_message(dir, from("192.0.2.10", i), {}, {}, now);
   }
   EXPECT_GE(last.decision.lvl, behavior::level::throttle);
+  EXPECT_TRUE(last.flagged);
   EXPECT_NE(last.reasons.find("messages"), std::string::npos);
   EXPECT_NE(last.hold_reason.find(last.reasons), std::string::npos);
   // Wire texts: numbers and fixed words, no address of the envelope.

@@ -890,6 +890,13 @@ const registry<settings>& settings_registry() {
             [](auto& s) -> auto& { return s.server.clock; },
             "Where the daemon's time comes from: system, or api (PUT /api/v1/clock with {\"now_ms\": N} sets it; "
             "for simulators replaying traffic on simulated time, never for production). Changes at restart only."),
+        make_option<settings>(
+            "server.tag", enum_codec<tag_mode>{{tag_mode::all, tag_mode::flagged}, tag_mode_name},
+            [](auto& s) -> auto& { return s.server.tag; },
+            "Which accepted messages get the X-Portwarden header (level, action, spam probability): all, "
+            "or flagged (only a subscriber at watch or above, or what observe-only would have acted on). "
+            "Postfix's cleanup rewrites the queue file for each header a milter adds, so flagged is "
+            "cheaper on ordinary mail."),
 
         make_option<settings>(
             "engine.observe_only", bool_codec{}, [](auto& s) -> auto& { return s.engine.observe_only; },
@@ -1449,6 +1456,16 @@ std::string_view clock_source_name(clock_source c) noexcept {
       return "api";
   }
   return "system";
+}
+
+std::string_view tag_mode_name(tag_mode t) noexcept {
+  switch (t) {
+    case tag_mode::all:
+      return "all";
+    case tag_mode::flagged:
+      return "flagged";
+  }
+  return "all";
 }
 
 std::string_view log_level_name(log_level l) noexcept {

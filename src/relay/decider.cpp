@@ -107,8 +107,10 @@ outcome decider::finish(identity::resolution who, behavior::decision d, std::opt
   out.campaign = std::move(campaign);
   out.tag_value = "level=" + std::string(behavior::level_name(d.lvl)) +
                   "; action=" + std::string(behavior::action_name(d.act));
+  out.flagged = d.lvl != behavior::level::normal;
   if (d.observe_only && d.intended != d.act) {
     out.tag_value += "; observe-only=" + std::string(behavior::action_name(d.intended));
+    out.flagged = true;
   }
   if (probability) {
     out.tag_value += "; p=" + format_probability(*probability);

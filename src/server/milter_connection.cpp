@@ -363,7 +363,9 @@ class milter_connection final : public drainable, public std::enable_shared_from
     p->answered = true;
     _deadline.cancel();
     milter::eom_reply reply;
-    reply.headers.push_back({milter::header_change::kind::add, 0, std::string(relay::tag_header), o.tag_value});
+    if (o.flagged || _svc.current()->settings.server.tag == config::tag_mode::all) {
+      reply.headers.push_back({milter::header_change::kind::add, 0, std::string(relay::tag_header), o.tag_value});
+    }
     switch (o.decision.act) {
       case behavior::action::accept:
       case behavior::action::tag:

@@ -28,13 +28,14 @@ train_test_model "$W" "$PW" || exit 1
 
 # --- configuration: four subscribers on their own loopback addresses -----------------------------
 head -c 32 /dev/urandom > "$W/secret"; chmod 600 "$W/secret"
-write_config() {  # write_config DEADLINE
+write_config() {  # write_config DEADLINE [TAG]
   cat > "$W/portwarden.toml" <<CF
 [server]
 milter = "inet:127.0.0.1:$MILTER_PORT"
 policy = "inet:127.0.0.1:$POLICY_PORT"
 http = "inet:127.0.0.1:$HTTP_PORT"
 verdict_deadline = "$1"
+tag = "${2:-all}"
 fallback = "accept"
 drain_timeout = "2s"
 
@@ -237,6 +238,22 @@ check "5: the large message is accepted (fallback = accept)" grep -q '^<- *250 .
 check "5: and delivered" wait_sent "$W/pf" $((before + 1)) 30
 check "5: the fallback was counted" [ "$(metric 'portwarden_fallbacks_total{cause="deadline"}')" -ge 1 ]
 check "5: and logged" grep -q 'event=fallback cause=deadline action=accept' "$W/daemon.log"
+
+# --- 5b. tag = "flagged": ordinary mail goes out without the X-Portwarden header ------------------
+reloads=$(grep -c 'event=reloaded' "$W/daemon.log")
+write_config "2s" flagged
+kill -HUP "$DAEMON"
+for _ in $(seq 50); do [ "$(grep -c 'event=reloaded' "$W/daemon.log")" -gt "$reloads" ] && break; sleep 0.1; done
+before=$(sent_count "$W/pf")
+files_before=$(sink_files "$W/pf")
+tagged_before=$(grep -l '^X-Portwarden:' "$W"/pf/sink/* 2> /dev/null | wc -l)
+r=$(send 127.0.0.4 ham 2 --rcpts 1 --first 500)
+check "5b: two ordinary messages from carol accepted" [ "$(echo "$r" | json_field '["accepted"]')" = 2 ]
+check "5b: and delivered" wait_sent "$W/pf" $((before + 2)) 30
+new_files=$(( $(sink_files "$W/pf") - files_before ))
+new_tagged=$(( $(grep -l '^X-Portwarden:' "$W"/pf/sink/* 2> /dev/null | wc -l) - tagged_before ))
+check "5b: without the X-Portwarden header ($new_files new at the sink, $new_tagged tagged)" \
+  [ "$new_files" = 2 -a "$new_tagged" = 0 ]
 
 # --- 6. privacy: no content or address in anything the daemon produced --------------------------
 for id in alice bob carol mallory; do http_get "/api/v1/subscribers/$id" > "$W/api-$id.json"; done

@@ -75,6 +75,10 @@ enum class log_level : std::uint8_t { error, warning, info, debug };
 // Where the daemon's "now" comes from: the system clock, or `PUT /api/v1/clock` (simulators replaying
 // traffic on simulated time through a real relay; never for production).
 enum class clock_source : std::uint8_t { system, api };
+// Which accepted messages carry the X-Portwarden header: every one, or only those whose subscriber is
+// at watch or above (or that observe-only would have acted on). Postfix's cleanup writes every
+// header a milter adds into the queue file, so "flagged" spares that work on ordinary mail.
+enum class tag_mode : std::uint8_t { all, flagged };
 
 struct server_settings {
   listen_address milter = listen_address::inet("127.0.0.1", 10050);
@@ -87,6 +91,7 @@ struct server_settings {
   std::int64_t drain_timeout_ms = 10'000;
   std::int64_t max_message_bytes = 10LL * 1024 * 1024;
   clock_source clock = clock_source::system;
+  tag_mode tag = tag_mode::all;
 };
 
 struct classifier_settings {
@@ -184,6 +189,7 @@ std::string to_toml(const settings& s);
 std::string_view fallback_action_name(fallback_action a) noexcept;
 std::string_view log_level_name(log_level l) noexcept;
 std::string_view clock_source_name(clock_source c) noexcept;
+std::string_view tag_mode_name(tag_mode t) noexcept;
 
 // The deployment secret that keys recipient hashes, fingerprints and campaign ids: the contents of
 // `privacy.secret_file`, or a fixed built-in key when none is configured (the loader warns; hashes

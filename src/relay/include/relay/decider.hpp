@@ -73,7 +73,10 @@ struct outcome {
   campaign::membership campaign;           // empty id: no campaign (campaigns off, no text, at RCPT)
   std::string reasons;                     // plain words with numbers (behavior::describe), and the campaign id
   // Wire texts for the adapters:
-  std::string tag_value;    // e.g. "level=watch; action=tag" — always set, the header is added to every message
+  std::string tag_value;    // e.g. "level=watch; action=tag" — always set
+  // The subscriber is at watch or above, or observe-only would have acted: the message is worth the
+  // tag header even when the operator tags only flagged mail (config server.tag = "flagged").
+  bool flagged = false;
   std::string defer_text;   // for defer: the text after "451 4.7.1 "
   std::string hold_reason;  // for hold: the quarantine/HOLD reason Postfix records
 };
