@@ -318,3 +318,32 @@ TEST(campaign, image_only_variant_joins_its_text_campaign_by_subject) {
                       "f", 5).id,
             id);
 }
+
+TEST(campaign, text_campaign_takes_over_images_that_came_first) {
+  auto t = make();
+  auto text_variant = [](int v, std::string_view subject) {
+    std::string raw = "Subject: " + std::string(subject) + "\r\n\r\n" + body_of(60, v).substr(body_of(60, v).find("Dear"));
+    return fp().compute_raw(raw, {});
+  };
+  auto image_variant = [](std::string_view subject) {
+    return fp().compute_raw("Subject: " + std::string(subject) +
+                                "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+                                "Content-Type: image/gif\r\n\r\n" + std::string(700, 'H') + "\r\n--B--\r\n",
+                            {});
+  };
+  // Image-only variants before any text member carried their subjects: a campaign of images.
+  const std::string images = t.observe(image_variant("Genuine replicas at half price"), "a", 0).id;
+  EXPECT_EQ(t.observe(image_variant("Order your replica today friend"), "b", 1).id, images);
+  const std::string text = t.observe(text_variant(1, "Cheap watches for everyone today"), "c", 2).id;
+  EXPECT_NE(text, images);
+  // The text campaign's second member carries a subject the image campaign has seen: its image
+  // now leads to the text campaign, so a later image-only variant with a new subject goes there.
+  EXPECT_EQ(t.observe(text_variant(2, "Re: order your replica TODAY friend"), "d", 3).id, text);
+  const auto later = t.observe(image_variant("A subject nobody carried before"), "e", 4);
+  EXPECT_EQ(later.id, text);
+  EXPECT_TRUE(later.joined_by_attachment);
+  // The images' campaign keeps what it had.
+  const auto old = t.find(images, 5 * minute);
+  ASSERT_TRUE(old.found());
+  EXPECT_EQ(old->messages, 2u);
+}

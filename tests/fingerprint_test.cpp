@@ -156,7 +156,7 @@ TEST(fingerprint, spot_shingles_ignore_appended_content_words) {
   EXPECT_EQ(plain.shingles, busted.shingles);
   EXPECT_GT(busted.words, plain.words);
   // Without spots the same tail moves bins.
-  auto g = fingerprinter::create("test secret", options{.anchored_shingles = false}).value();
+  auto g = fingerprinter::create("test secret", options{.anchored_shingles = false, .salad_run_words = 0}).value();
   EXPECT_LT(similarity(g.compute_raw(head + std::string(letter), {}), g.compute_raw(head + std::string(letter) +
       "\nbasket falcon copper meadow lantern orbit velvet harbor pepper quartz saddle timber walnut zephyr\n", {})), 1.0);
 }
@@ -189,4 +189,38 @@ TEST(fingerprint, short_text_takes_the_subject) {
   const signature b = f.compute_raw("Subject: another tale\r\n\r\nURL: http://feed.example.com/2 Date: today\n", {});
   EXPECT_LT(similarity(a, b), 1.0);
   EXPECT_EQ(a.words, 4u);  // url, the domain, date, today: the subject's words are not counted
+}
+
+TEST(fingerprint, word_salad_left_out_of_shingles) {
+  // A template with few function words (a list, an ad): every window is a shingle, so appended
+  // random words (hash-busters) would add as many shingles as the template has.
+  const std::string head = "Subject: offer\r\n\r\n";
+  const std::string ad =
+      "Premium watches with genuine leather straps, Swiss movement, sapphire glass, free shipping and secure "
+      "payment. Money back guarantee, 24 hour delivery, limited stock, discount codes, gift boxes, engraving. "
+      "Order now at http://www.watches.example.com\n";
+  const std::string tail_a = "\nbasket falcon copper meadow lantern orbit velvet harbor pepper quartz saddle timber walnut "
+                             "zephyr cobalt fennel marble nickel oyster plume\n";
+  const std::string tail_b = "\nriver candle monkey garden pencil rocket silver tunnel wagon yellow anchor bridge cactus "
+                             "dragon engine forest glacier hammer island jacket\n";
+  auto f = make();
+  const signature a = f.compute_raw(head + ad + tail_a, {});
+  const signature b = f.compute_raw(head + ad + tail_b, {});
+  EXPECT_FALSE(a.spots);
+  EXPECT_EQ(similarity(a, b), 1.0);
+  EXPECT_EQ(similarity(a, f.compute_raw(head + ad, {})), 1.0);
+  EXPECT_GT(a.words, f.compute_raw(head + ad, {}).words);  // the salad still counts as words
+  // With the rule off, the two tails pull the signatures apart.
+  auto off = fingerprinter::create("test secret", options{.salad_run_words = 0}).value();
+  EXPECT_LT(similarity(off.compute_raw(head + ad + tail_a, {}), off.compute_raw(head + ad + tail_b, {})), 0.7);
+  // Words of another script are no salad (the function words known are Latin-script ones): a
+  // different ending of a Greek text still changes the signature.
+  std::string greek = head;
+  for (int i = 0; i < 10; ++i) {
+    greek += "καλημέρα φίλε μου ";
+  }
+  EXPECT_LT(similarity(f.compute_raw(greek + "θάλασσα βουνό ποτάμι δέντρο λουλούδι ουρανός αστέρι φεγγάρι ήλιος βροχή\n", {}),
+                       f.compute_raw(greek + "σπίτι δρόμος πόλη χωριό αγρός λίμνη νησί ακτή κύμα άμμος\n", {})),
+            1.0);
+  EXPECT_FALSE(fingerprinter::create("s", options{.salad_run_words = 2}).has_value());
 }

@@ -627,6 +627,21 @@ void add_campaigns_eval_options(CLI::App& cmd, campaigns_eval_options& o) {
   cmd.add_option("--similarity", o.tracker.similarity, "tracker: share of agreeing bins to join a campaign")
       ->capture_default_str();
   cmd.add_option("-k", o.tracker.k, "tracker: distinct subscribers that make a campaign active")->capture_default_str();
+  cmd.add_option("--min-anchored", o.fingerprint.min_anchored_shingles,
+                 "fingerprint: function words a text needs for spot shingles")
+      ->capture_default_str();
+  cmd.add_option("--salad-run", o.fingerprint.salad_run_words,
+                 "fingerprint: runs of this many words without a function word are not shingled (0: off)")
+      ->capture_default_str();
+  cmd.add_option("--short-text-words", o.fingerprint.short_text_words,
+                 "fingerprint: a text of fewer words is shingled with its subject")
+      ->capture_default_str();
+  cmd.add_option("--min-words", o.tracker.min_words, "tracker: a text of fewer words joins only an identical one")
+      ->capture_default_str();
+  cmd.add_option("--short-shingles", o.tracker.short_shingles, "tracker: a signature of fewer shingles ...")
+      ->capture_default_str();
+  cmd.add_option("--short-similarity", o.tracker.short_similarity, "tracker: ... needs this share of agreeing bins")
+      ->capture_default_str();
 }
 
 int run_campaigns_eval(const campaigns_eval_options& o) {

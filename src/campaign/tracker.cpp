@@ -69,6 +69,7 @@ struct extras {
   std::vector<std::string> domains;
   std::vector<std::uint64_t> attachments;
   std::vector<std::uint64_t> subjects;     // keyed subject-text hashes of members 2.. (text campaigns)
+                                           // or of every member (campaigns of images alone)
   std::vector<std::uint8_t> member_keys;   // banded bins (low bytes) of members 2.., bands × rows each
 };
 
@@ -541,6 +542,36 @@ struct tracker::impl {
     return *r.more;
   }
 
+  // A campaign compared by text (not one of images alone).
+  bool is_text(std::uint32_t slot) const noexcept { return !(records[slot].more && records[slot].more->mask == 0); }
+
+  // Records a member's subject-text hash (up to max_subjects) where no other campaign has it.
+  void add_subject(std::uint32_t slot, std::uint64_t subject) {
+    extras& e = *records[slot].more;
+    if (subject != 0 && e.subjects.size() < s.max_subjects &&
+        std::find(e.subjects.begin(), e.subjects.end(), subject) == e.subjects.end() &&
+        by_subject.emplace(subject, std::make_pair(slot, records[slot].gen)).second) {
+      e.subjects.push_back(subject);
+    }
+  }
+
+  // The images of campaign `from` (of images alone) lead to text campaign `to` from now on.
+  void take_images(std::uint32_t from, std::uint32_t to) {
+    extras& src = *records[from].more;
+    extras& dst = *records[to].more;
+    for (std::uint64_t a : src.attachments) {
+      auto it = by_attachment.find(a);
+      if (it == by_attachment.end() || it->second.first != from ||
+          std::find(dst.attachments.begin(), dst.attachments.end(), a) != dst.attachments.end() ||
+          dst.attachments.size() >= s.max_attachments) {
+        continue;
+      }
+      it->second = std::make_pair(to, records[to].gen);
+      dst.attachments.push_back(a);
+      records[to].dirty = true;
+    }
+  }
+
   void count_subscriber(extras& e, std::uint32_t sub, std::uint32_t now) {
     const std::uint32_t g = now / window_s();
     if (!e.sketches) {
@@ -672,7 +703,7 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     // campaign's subject pool: a text campaign that has carried this subject takes it (before any
     // campaign of images alone, so the variants do not split by kind).
     auto it = m.by_subject.find(sig.subject_text);
-    if (it != m.by_subject.end() && m.alive(it->second.first, it->second.second)) {
+    if (it != m.by_subject.end() && m.alive(it->second.first, it->second.second) && m.is_text(it->second.first)) {
       best = it->second.first;
       out.joined_by_attachment = true;
     }
@@ -715,6 +746,9 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
       for (std::uint64_t a : sig.attachments) {
         e.attachments.push_back(a);
         m.by_attachment.emplace(a, std::make_pair(slot, r.gen));
+      }
+      if (!has_text) {
+        m.add_subject(slot, sig.subject_text);
       }
     }
     out.id = m.id_of(slot);
@@ -779,10 +813,18 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
       e.attachments.push_back(a);
     }
   }
-  if (has_text && e.mask != 0 && sig.subject_text != 0 && e.subjects.size() < m.s.max_subjects &&
-      std::find(e.subjects.begin(), e.subjects.end(), sig.subject_text) == e.subjects.end() &&
-      m.by_subject.emplace(sig.subject_text, std::make_pair(best, r.gen)).second) {
-    e.subjects.push_back(sig.subject_text);
+  if (has_text && e.mask != 0 && sig.subject_text != 0) {
+    // A campaign of images alone that carried this subject holds earlier image-only variants of
+    // this template: its images now lead here, so the later variants join the text campaign.
+    auto it = m.by_subject.find(sig.subject_text);
+    if (it != m.by_subject.end() && it->second.first != best && m.alive(it->second.first, it->second.second) &&
+        !m.is_text(it->second.first)) {
+      m.take_images(it->second.first, best);
+      m.by_subject.erase(it);
+    }
+    m.add_subject(best, sig.subject_text);
+  } else if (!has_text && e.mask == 0) {
+    m.add_subject(best, sig.subject_text);
   }
   if (has_text && !out.joined_by_attachment) {
     // The second member narrows the representative to the bins both agree on: a bin where either

@@ -110,6 +110,9 @@ result<void> validate(const options& o) {
   if (o.max_attachment_bytes < o.min_attachment_bytes || o.max_attachment_bytes == 0) {
     return bad("fingerprint max_attachment_bytes must be at least min_attachment_bytes and positive");
   }
+  if (o.salad_run_words != 0 && o.salad_run_words < 4) {
+    return bad("fingerprint salad_run_words must be 0 (off) or at least 4");
+  }
   if (o.max_greeting_words > 8) {
     return bad("fingerprint max_greeting_words must be 0..8");
   }
@@ -316,18 +319,26 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
   const personalisation pers = collect_personalisation(msg, envelope_recipients);
   // Each word is hashed once with the keyed XXH3 (per-thread scratch: compute runs on many threads).
   thread_local std::vector<std::uint64_t> words;
+  // Per word: may it be part of word salad (see below)? Only words of plain Latin letters: the
+  // function words known are those of Latin-script languages, so a run of words in another script
+  // (or of numbers, domains) says nothing about prose.
+  thread_local std::vector<bool> salad_candidate;
   words.clear();
+  salad_candidate.clear();
   std::size_t anchors = 0;
   detail::word_stream ws(_impl->psl, pers.tokens, o.max_greeting_words);
   auto hash_word = [&](std::string_view word) {
     const std::uint64_t h = keyed(_impl->word_secret, word.data(), word.size());
     words.push_back(h);
-    anchors += _impl->is_anchor(h) ? 1 : 0;
+    const bool anchor = _impl->is_anchor(h);
+    anchors += anchor ? 1 : 0;
+    salad_candidate.push_back(!anchor && std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; }));
   };
   // Quoted replies and signature blocks are not the message's own text; a message that is nothing
   // else (or hides its text behind '>') is taken whole, so it still has a signature.
   if (ws.run(msg.text, o.max_text_bytes, o.skip_quoted, hash_word) < min_own_words && o.skip_quoted) {
     words.clear();
+    salad_candidate.clear();
     anchors = 0;
     ws.run(msg.text, o.max_text_bytes, false, hash_word);
   }
@@ -344,6 +355,35 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
     // A short text is mostly boilerplate (feeds: "URL: ... Date: ..."); its subject says which
     // message it is, so the subject's words are shingled with it.
     ws.run(msg.subject, o.max_text_bytes, false, hash_word);
+  }
+  // Word salad: a run of `salad_run_words` or more words without one function word is no prose
+  // (sentences carry one every few words) but a list of random words, which is what a hash-buster
+  // appends. Its words are not shingled, so they neither add windows (texts with few function
+  // words) nor finish a spot that starts just before them. A text that is nothing else keeps them.
+  // The words stay counted in `sig.words`.
+  const std::size_t body_words = sig.words;
+  if (o.salad_run_words > 0) {
+    thread_local std::vector<std::uint64_t> kept;
+    kept.clear();
+    std::size_t run_start = 0;
+    for (std::size_t i = 0; i <= body_words; ++i) {
+      if (i < body_words && salad_candidate[i]) {
+        continue;
+      }
+      // [run_start, i) is a run of salad candidates; words[i] (if any) is not one.
+      if (i - run_start < o.salad_run_words) {
+        kept.insert(kept.end(), words.begin() + static_cast<std::ptrdiff_t>(run_start),
+                    words.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+      if (i < body_words) {
+        kept.push_back(words[i]);
+      }
+      run_start = i + 1;
+    }
+    if (kept.size() >= min_own_words && kept.size() < body_words) {
+      kept.insert(kept.end(), words.begin() + static_cast<std::ptrdiff_t>(body_words), words.end());
+      words.swap(kept);
+    }
   }
   const std::size_t w = o.shingle_words;
   const bool spots = o.anchored_shingles && anchors >= o.min_anchored_shingles;
@@ -417,7 +457,7 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
       prefix = false;
       words.push_back(keyed(_impl->word_secret, word.data(), word.size()));
     });
-    if (words.size() >= 3) {
+    if (words.size() >= 2) {
       sig.subject_text = XXH3_64bits(words.data(), words.size() * sizeof(std::uint64_t)) | 1u;
     }
     const std::string shape = subject_shape_text(msg.subject);

@@ -17,8 +17,11 @@
 // shingles) also joins a campaign sharing one of its attachment hashes (image-only variants); a
 // message with no text but attachments first looks for a text campaign whose members (from the
 // second on, up to `max_subjects`) carried its exact normalised subject (`subject_text`), so an
-// image-only variant joins its template's campaign, and its image then links the later ones. No
-// match: the message starts a new campaign of one.
+// image-only variant joins its template's campaign, and its image then links the later ones. A
+// campaign of images alone keeps its members' subjects too: when a text campaign's member carries
+// one of them, the text campaign takes that campaign's images over, so image-only variants that
+// came before their template's text was linked stop forming a campaign apart. No match: the
+// message starts a new campaign of one.
 //
 // Guarantees and approximations (the contract):
 // - Distinct subscribers are exact up to `exact_subscribers` per campaign (keyed 32-bit hashes of the

@@ -13,7 +13,10 @@
 // Shingles: when the text has at least `min_anchored_shingles` function words ("the", "of", "you",
 // ... in English, German, French, Spanish), only the spots — `shingle_words` words starting at a
 // function word — are shingles, so appended random content words (hash-busters) add none; else
-// every window of `shingle_words` words. Each shingle is hashed with keyed XXH3 and the hashes are
+// every window of `shingle_words` words. Either way, word salad — a run of `salad_run_words` or more
+// words of plain Latin letters none of which is a function word, which is no prose but what a
+// hash-buster appends — is not shingled (unless fewer than 8 words would remain); its words still
+// count in `signature::words`. Each shingle is hashed with keyed XXH3 and the hashes are
 // binned (one-permutation MinHash: the minimum per bin, empty bins densified from a seeded probe
 // sequence), giving `bins` 32-bit values whose agreement rate estimates the Jaccard similarity of
 // the shingle sets. Evasion this admits (said so the engine does not over-trust campaigns): text
@@ -63,8 +66,9 @@ inline constexpr std::size_t max_bins = 64;
 // Value of a bin that no shingle reached and densification could not fill (no text at all).
 inline constexpr std::uint32_t empty_bin = 0xffffffffu;
 
-// Defaults: spots, quote/signature skipping and the short-text subject rule were each measured with
-// `portwarden campaigns eval` (SpamAssassin split-a); shingle_words and bins were not re-tuned.
+// Defaults: spots (min_anchored_shingles), word salad, quote/signature skipping and the short-text
+// subject rule were each measured with `portwarden campaigns eval` (SpamAssassin split-a, see
+// BENCHMARKS.md); shingle_words and bins were not re-tuned.
 struct options {
   std::size_t shingle_words = 3;                 // words per shingle (1..8)
   std::size_t bins = 32;                         // one-permutation MinHash bins (8..max_bins, power of two)
@@ -77,7 +81,9 @@ struct options {
   std::size_t short_text_words = 24;             // a text of fewer words is shingled with the subject's
   bool skip_quoted = true;                       // quoted lines ('>') and short signature blocks not shingled
   bool anchored_shingles = true;                 // only shingles starting at a function word (spots) ...
-  std::size_t min_anchored_shingles = 8;         // ... when the text has at least this many
+  std::size_t min_anchored_shingles = 4;         // ... when the text has at least this many
+  std::size_t salad_run_words = 12;              // runs of this many letter words without a function
+                                                 // word are not shingled (hash-busters); 0: all are
 };
 
 // errc::invalid_config naming the offending option.
@@ -91,7 +97,7 @@ struct signature {
   bool spots = false;                           // shingled at function words (else every window)
   std::uint64_t subject_shape = 0;              // keyed; 0 when there is no subject
   std::uint64_t subject_text = 0;               // keyed hash of the normalised subject's words (reply and
-                                                // forward prefixes dropped); 0 under 3 words
+                                                // forward prefixes dropped); 0 under 2 words
   std::vector<std::uint64_t> attachments;       // keyed XXH3 of decoded non-text parts, message order
   std::vector<std::string> url_domains;         // registrable domains, lower case, sorted, unique
 };
