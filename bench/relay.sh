@@ -6,8 +6,9 @@
 # Three private Postfix instances on loopback (ports RELAY_PORT_BASE+…, default 13000), each relaying
 # to its own smtp-sink:
 #   bare       no policy service, no milter
-#   portwarden `portwarden serve` as milter (inet) + policy service, with a trained model: every
-#              message is parsed and scored
+#   portwarden `portwarden serve` as milter + policy service over UNIX sockets (the transport rspamd
+#              is measured on too), with a trained model: every message is parsed and scored
+#   portwarden-inet  the same daemon configuration on loopback TCP (a second daemon), for comparison
 #   rspamd     rspamd 3.4 proxy as milter, self_scan, over its UNIX socket (its best transport)
 # then smtp-source runs alternated over the setups (bench/relay/throughput.sh), sequential
 # per-message latency with the setups interleaved (bench/relay/latency.py), and behavior_bench.
@@ -39,10 +40,11 @@ W=${RELAY_OUT:-/tmp/pw-relaybench}
 
 BASE=${RELAY_PORT_BASE:-13000}
 BARE_SMTPD=$((BASE + 25)) BARE_SINK=$((BASE + 26))
-PW_SMTPD=$((BASE + 125)) PW_SINK=$((BASE + 126))
-PW_POLICY=$((BASE + 140)) PW_MILTER=$((BASE + 150)) PW_HTTP=$((BASE + 180))
+PW_SMTPD=$((BASE + 125)) PW_SINK=$((BASE + 126)) PW_HTTP=$((BASE + 180))
+PI_SMTPD=$((BASE + 325)) PI_SINK=$((BASE + 326))
+PI_POLICY=$((BASE + 340)) PI_MILTER=$((BASE + 350)) PI_HTTP=$((BASE + 380))
 RS_SMTPD=$((BASE + 225)) RS_SINK=$((BASE + 226)) RS_MILTER=$((BASE + 250))  # +251 controller, +252 redis, +253 unused
-require_free $BARE_SMTPD $BARE_SINK $PW_SMTPD $PW_SINK $PW_POLICY $PW_MILTER $PW_HTTP \
+require_free $BARE_SMTPD $BARE_SINK $PW_SMTPD $PW_SINK $PW_HTTP $PI_SMTPD $PI_SINK $PI_POLICY $PI_MILTER $PI_HTTP \
   $RS_SMTPD $RS_SINK $RS_MILTER $((RS_MILTER + 1)) $((RS_MILTER + 2)) $((RS_MILTER + 3))
 
 rm -rf "$W"
@@ -50,10 +52,12 @@ mkdir -p "$W"
 chmod 755 "$W"  # Postfix's processes (user postfix) reach the queues and rspamd's socket below it
 SINK_PIDS=()
 DAEMON=""
+DAEMON_INET=""
 cleanup() {
   set +e
-  for d in bare portwarden rspamd; do pf_stop "$W/pf-$d"; done
+  for d in bare portwarden portwarden-inet rspamd; do pf_stop "$W/pf-$d"; done
   stop_pid "$DAEMON"
+  stop_pid "$DAEMON_INET"
   [[ -d $W/rspamd/run ]] && "$HERE/rspamd_milter.sh" stop "$W/rspamd" >/dev/null 2>&1
   for p in "${SINK_PIDS[@]}"; do stop_pid "$p"; done
 }
@@ -79,20 +83,22 @@ log "training the model on $TRAIN"
 
 # --- Portwarden: the load source 127.0.0.1 is one subscriber on a generous "business" plan --------
 head -c 32 /dev/urandom > "$W/secret"; chmod 600 "$W/secret"
-cat > "$W/portwarden.toml" <<CF
+pw_config() {  # pw_config NAME MILTER POLICY HTTP: $W/NAME.toml, its store and desk ledger in $W/NAME
+  mkdir -p "$W/$1"
+  cat > "$W/$1.toml" <<CF
 # bench/relay.sh: the daemon as deployed (2 worker threads, info log, store snapshots), with the
 # bench's load source on a plan whose limits it never reaches, so the bench measures filtering, not
 # throttling: floors of 1e9 messages/recipients per window, and a ceiling of "watch" (tagging only).
 [server]
-milter = "inet:127.0.0.1:$PW_MILTER"
-policy = "inet:127.0.0.1:$PW_POLICY"
-http = "inet:127.0.0.1:$PW_HTTP"
+milter = "$2"
+policy = "$3"
+http = "$4"
 
 [classifier]
 model = "$W/model"
 
 [store]
-path = "$W/state.db"
+path = "$W/$1/state.db"
 
 [privacy]
 secret_file = "$W/secret"
@@ -114,30 +120,41 @@ cidr = "127.0.0.1/32"
 id = "bench-load"
 plan = "business"
 CF
-"$PW" config check "$W/portwarden.toml" >&2
+  "$PW" config check "$W/$1.toml" >&2
+}
+mkdir -p "$W/pw-run"; chmod 755 "$W/pw-run"
+pw_config portwarden "unix:$W/pw-run/milter.sock" "unix:$W/pw-run/policy.sock" "inet:127.0.0.1:$PW_HTTP"
+pw_config portwarden-inet "inet:127.0.0.1:$PI_MILTER" "inet:127.0.0.1:$PI_POLICY" "inet:127.0.0.1:$PI_HTTP"
 
 # --- start: sinks, filters, Postfix instances ----------------------------------------------------
-for port in $BARE_SINK $PW_SINK $RS_SINK; do
+for port in $BARE_SINK $PW_SINK $PI_SINK $RS_SINK; do
   smtp-sink -u postfix -4 127.0.0.1:"$port" 256 > "$W/sink-$port.out" 2>&1 &
   SINK_PIDS+=($!)
 done
 "$PW" serve -c "$W/portwarden.toml" > "$W/portwarden.log" 2>&1 &
 DAEMON=$!
+"$PW" serve -c "$W/portwarden-inet.toml" > "$W/portwarden-inet.log" 2>&1 &
+DAEMON_INET=$!
 RS_HS=${RSPAMD_HS_CACHE:-${CACHE:+$CACHE/rspamd-hs}}
 log "starting rspamd (hyperscan: ${RS_HS:-compiled afresh})"
 RSPAMD_HS_CACHE=$RS_HS "$HERE/rspamd_milter.sh" start "$W/rspamd" "$RS_MILTER" 1 >&2
 if [[ -n $RS_HS ]]; then mkdir -p "$RS_HS" && cp -n "$W"/rspamd/db/*.hs* "$RS_HS/" 2>/dev/null || true; fi
 pf_instance "$W/pf-bare" $BARE_SMTPD $BARE_SINK "" "" > "$W/pf-setup.log" 2>&1
-pf_instance "$W/pf-portwarden" $PW_SMTPD $PW_SINK "inet:127.0.0.1:$PW_POLICY" "inet:127.0.0.1:$PW_MILTER" >> "$W/pf-setup.log" 2>&1
+pf_instance "$W/pf-portwarden" $PW_SMTPD $PW_SINK "unix:$W/pw-run/policy.sock" "unix:$W/pw-run/milter.sock" >> "$W/pf-setup.log" 2>&1
+pf_instance "$W/pf-portwarden-inet" $PI_SMTPD $PI_SINK "inet:127.0.0.1:$PI_POLICY" "inet:127.0.0.1:$PI_MILTER" >> "$W/pf-setup.log" 2>&1
 pf_instance "$W/pf-rspamd" $RS_SMTPD $RS_SINK "" "unix:$W/rspamd/run/milter.sock" >> "$W/pf-setup.log" 2>&1
-for port in $BARE_SINK $PW_SINK $RS_SINK $PW_MILTER $PW_POLICY $PW_HTTP; do wait_listen "$port"; done
+for port in $BARE_SINK $PW_SINK $PI_SINK $RS_SINK $PW_HTTP $PI_MILTER $PI_POLICY $PI_HTTP; do wait_listen "$port"; done
+# The daemon makes its sockets 0660 under its own user and group (root here); Postfix's smtpd and
+# cleanup connect as postfix. Deployed, portwarden runs as a user in group postfix instead.
+chgrp postfix "$W/pw-run/milter.sock" "$W/pw-run/policy.sock"
 [[ -S $W/rspamd/run/milter.sock ]] || { echo "relay bench: rspamd's milter socket is missing" >&2; exit 1; }
-for d in bare portwarden rspamd; do postfix -c "$W/pf-$d/etc" start; done
-for port in $BARE_SMTPD $PW_SMTPD $RS_SMTPD; do wait_listen "$port"; done
+for d in bare portwarden portwarden-inet rspamd; do postfix -c "$W/pf-$d/etc" start; done
+for port in $BARE_SMTPD $PW_SMTPD $PI_SMTPD $RS_SMTPD; do wait_listen "$port"; done
 
 RS_MAIN=$(cat "$W/rspamd/run/main.pid")
 RS_PIDS=$(ps -o pid=,args= --ppid "$RS_MAIN" | awk '/rspamd_proxy/ { printf "%s,", $1 }')$(cat "$W/rspamd/run/redis.pid")
-SETUPS=("bare=$BARE_SMTPD=$W/pf-bare" "portwarden=$PW_SMTPD=$W/pf-portwarden=$DAEMON" "rspamd=$RS_SMTPD=$W/pf-rspamd=$RS_PIDS")
+SETUPS=("bare=$BARE_SMTPD=$W/pf-bare" "portwarden=$PW_SMTPD=$W/pf-portwarden=$DAEMON"
+        "portwarden-inet=$PI_SMTPD=$W/pf-portwarden-inet=$DAEMON_INET" "rspamd=$RS_SMTPD=$W/pf-rspamd=$RS_PIDS")
 
 # warm-up (not counted): every process spawned, caches and connections to the filters open
 log "warm-up"
@@ -154,14 +171,15 @@ python3 "$HERE/latency.py" -n "$LAT_N" -l 4096 --raw "$W/latency.tsv" \
 
 curl -fsS --max-time 10 "http://127.0.0.1:$PW_HTTP/metrics" > "$W/metrics.txt"
 curl -fsS --max-time 10 "http://127.0.0.1:$PW_HTTP/api/v1/subscribers/bench-load" > "$W/subscriber.json" || true
-for d in bare portwarden rspamd; do
+for d in bare portwarden portwarden-inet rspamd; do
   grep -c 'status=sent' "$W/pf-$d/maillog" > "$W/sent-$d" || true
   # anything not delivered (deferred, held, rejected) shows up in the queue
   postqueue -c "$W/pf-$d/etc" -j 2>/dev/null | wc -l > "$W/left-$d"
 done
 cleanup
 trap - EXIT
-for port in $BARE_SMTPD $PW_SMTPD $RS_SMTPD $BARE_SINK $PW_SINK $RS_SINK $PW_MILTER $PW_POLICY $PW_HTTP $RS_MILTER; do
+for port in $BARE_SMTPD $PW_SMTPD $PI_SMTPD $RS_SMTPD $BARE_SINK $PW_SINK $PI_SINK $RS_SINK $PW_HTTP $PI_MILTER \
+  $PI_POLICY $PI_HTTP $RS_MILTER; do
   wait_closed "$port" || echo "relay bench: WARNING: port $port still open after the stop" >&2
 done
 log "relays stopped"

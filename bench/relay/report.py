@@ -72,18 +72,19 @@ def main():
         ap.add_argument("--" + a, type=int, required=True)
     a = ap.parse_args()
     d = Path(a.dir)
-    setups = ["bare", "portwarden", "rspamd"]
+    setups = ["bare", "portwarden", "portwarden-inet", "rspamd"]
+    latency_setups = ["bare", "portwarden", "rspamd"]
 
     # --- throughput --------------------------------------------------------------------------------
     runs = defaultdict(list)
     failed = []
     for line in (d / "throughput.tsv").read_text().splitlines():
-        rep, s, name, got, acc_s, e2e_s, acc, e2e, fcpu, mcpu = line.split("\t")
-        runs[(name, int(s))].append((float(acc), float(e2e), float(fcpu), float(mcpu)))
+        rep, s, name, got, acc_s, e2e_s, acc, e2e, fcpu, mcpu, rcpu = line.split("\t")
+        runs[(name, int(s))].append((float(acc), float(e2e), float(fcpu), float(mcpu), float(rcpu)))
         if int(got) != a.messages:
             failed.append(f"{name} -s {s} rep {rep}: {got} of {a.messages} delivered")
     sessions = sorted({s for _, s in runs})
-    med = {k: [st.median(x[i] for x in v) for i in range(4)] for k, v in runs.items()}
+    med = {k: [st.median(x[i] for x in v) for i in range(5)] for k, v in runs.items()}
     reps_done = min(len(v) for v in runs.values())
 
     # --- latency -----------------------------------------------------------------------------------
@@ -92,7 +93,8 @@ def main():
         name, e, s = line.split("\t")
         eom[name].append(float(e))
         sess[name].append(float(s))
-    lat = {n: (st.median(eom[n]), q(eom[n], 90), q(eom[n], 99), st.median(sess[n]), q(sess[n], 99)) for n in setups}
+    lat = {n: (st.median(eom[n]), q(eom[n], 90), q(eom[n], 99), st.median(sess[n]), q(sess[n], 99))
+           for n in latency_setups}
     added_p99 = lat["portwarden"][2] - lat["bare"][2]
 
     # --- behaviour engine --------------------------------------------------------------------------
@@ -150,17 +152,20 @@ def main():
       f"setups alternated, median of {reps_done} repetitions. *accept* = messages / time until smtp-source exits "
       "(every message had its 250 after the milter's verdict); *e2e* = until the relay's queue is empty again "
       "(all handed to smtp-sink). CPU columns: ms of CPU per message of the filter's own processes "
-      "(Portwarden daemon; rspamd proxy + its redis) and of the whole machine (which includes whatever else ran "
-      "on it meanwhile).")
+      "(Portwarden daemon; rspamd proxy + its redis), of the relay (the instance's Postfix processes, exited "
+      "ones included; not inflated by other work on the machine) and of the whole machine (which includes "
+      "whatever else ran on it meanwhile).")
     p()
-    p("| setup | -s | accept msg/s | e2e msg/s | e2e vs bare | e2e vs rspamd | filter CPU ms/msg | machine CPU ms/msg | e2e of each run |")
-    p("|---|---|---|---|---|---|---|---|---|")
+    p("| setup | -s | accept msg/s | e2e msg/s | e2e vs bare | e2e vs rspamd | filter CPU ms/msg | relay CPU ms/msg | relay + filter vs bare | machine CPU ms/msg | e2e of each run |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|")
     for s in sessions:
         for n in setups:
-            acc, e2e, fcpu, mcpu = med[(n, s)]
+            acc, e2e, fcpu, mcpu, rcpu = med[(n, s)]
             each = ", ".join(f"{x[1]:.0f}" for x in runs[(n, s)])
+            cost = (rcpu + fcpu) / med[("bare", s)][4]
             p(f"| {n} | {s} | {acc:.0f} | {e2e:.0f} | {e2e / med[('bare', s)][1]:.2f} | "
-              f"{e2e / med[('rspamd', s)][1]:.2f} | {'—' if n == 'bare' else f'{fcpu:.3f}'} | {mcpu:.2f} | {each} |")
+              f"{e2e / med[('rspamd', s)][1]:.2f} | {'—' if n == 'bare' else f'{fcpu:.3f}'} | {rcpu:.2f} | "
+              f"{cost:.2f}× | {mcpu:.2f} | {each} |")
     p()
     if failed:
         p("**Not every message was delivered** in these runs: " + "; ".join(failed) + ".")
@@ -174,7 +179,7 @@ def main():
     p()
     p("| setup | end of data → 250: median | p90 | p99 | whole session: median | p99 |")
     p("|---|---|---|---|---|---|")
-    for n in setups:
+    for n in latency_setups:
         m, p90, p99, sm, sp99 = lat[n]
         p(f"| {n} | {m:.2f} | {p90:.2f} | {p99:.2f} | {sm:.2f} | {sp99:.2f} |")
     p()
@@ -196,7 +201,9 @@ def main():
     p("- Three private Postfix 3.7 instances on 127.0.0.1 (`bench/relay/lib.sh`, the recipe's main.cf), identical "
       "except for filtering, each relaying to its own `smtp-sink` (no dump).")
     p("- **portwarden**: `portwarden serve` (release build, defaults: 2 worker threads, info log, SQLite store "
-      "snapshots) as `smtpd_milters = inet:` **and** `check_policy_service inet:`; content scoring on with a model "
+      "snapshots) as `smtpd_milters = unix:` **and** `check_policy_service unix:` (UNIX sockets, the transport "
+      "rspamd is measured on too; **portwarden-inet**: a second daemon with the same configuration on loopback TCP, "
+      "`inet:`); content scoring on with a model "
       f"trained by `portwarden train` on {a.model_from}: every message is parsed and scored. The load source "
       "127.0.0.1 is one subscriber on a \"business\" plan with generous limits (floors of 10⁹ messages and "
       "recipients per window, ceiling `watch`), so the bench measures filtering, not throttling; not observe-only.")
