@@ -1,7 +1,7 @@
 #include "drive/smtp_client.hpp"
 
 #include <algorithm>
-#include <cctype>
+#include <strings.h>
 
 #include "timed_socket.hpp"
 
@@ -11,40 +11,6 @@ namespace {
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 bool is_positive(int code) { return code >= 200 && code < 300; }
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
-// The attribute names of the EHLO reply's "XCLIENT NAME ADDR ..." line; empty when not offered.
-std::vector<std::string> xclient_attributes(const std::string& ehlo_text) {
-  std::vector<std::string> names;
-  std::size_t start = 0;
-  while (start <= ehlo_text.size()) {
-    std::size_t end = ehlo_text.find('\n', start);
-    if (end == std::string::npos) {
-      end = ehlo_text.size();
-    }
-    const std::string line = upper(std::string_view(ehlo_text).substr(start, end - start));
-    if (line.rfind("XCLIENT", 0) == 0 && (line.size() == 7 || line[7] == ' ')) {
-      std::size_t pos = 7;
-      while (pos < line.size()) {
-        const std::size_t word_end = std::min(line.find(' ', pos + 1), line.size());
-        if (word_end > pos + 1) {
-          names.push_back(line.substr(pos + 1, word_end - pos - 1));
-        }
-        pos = word_end;
-      }
-      if (names.empty()) {
-        names.emplace_back();  // offered without a list: nothing we can rely on, but offered
-      }
-    }
-    start = end + 1;
-  }
-  return names;
-}
 
 bool offers(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -126,6 +92,7 @@ result<smtp_client> smtp_client::connect(const std::string& host, std::uint16_t 
 void smtp_client::drop() {
   _socket->close();
   _in.clear();
+  _replies.reset();
   _xclient.clear();
   _session_started = false;
 }
@@ -156,46 +123,28 @@ result<void> smtp_client::open() {
   return {};
 }
 
-result<smtp_client::reply> smtp_client::read_reply() {
-  reply r;
-  std::size_t total = 0;
+result<smtp_reply> smtp_client::read_reply() {
   for (;;) {
-    if (auto ec = _socket->read_until(_in, "\r\n", max_reply_bytes); ec) {
+    auto taken = _replies.take(_in);
+    if (!taken) {
+      drop();
+      return taken.error();
+    }
+    if (*taken) {
+      if ((*taken)->code == 421) {
+        drop();  // the server closes the connection after 421
+      }
+      return std::move(**taken);
+    }
+    // `take` left no complete line behind, so this waits for the server's next one.
+    if (auto ec = _socket->read_until(_in, "\r\n", max_reply_bytes + 2); ec) {
       drop();
       return make_error(errc::unavailable, "SMTP server did not answer: " + ec.message());
     }
-    const std::size_t end = _in.find("\r\n");
-    const std::string line = _in.substr(0, end);
-    _in.erase(0, end + 2);
-    total += line.size();
-    const bool digits = line.size() >= 3 && std::all_of(line.begin(), line.begin() + 3, [](unsigned char c) {
-                          return std::isdigit(c) != 0;
-                        });
-    if (!digits || (line.size() > 3 && line[3] != ' ' && line[3] != '-') || total > max_reply_bytes) {
-      drop();
-      return make_error(errc::unavailable, "SMTP server answered out of protocol");
-    }
-    const int code = std::stoi(line.substr(0, 3));
-    if (r.code != 0 && code != r.code) {
-      drop();
-      return make_error(errc::unavailable, "SMTP server changed the code inside a multi-line reply");
-    }
-    r.code = code;
-    if (!r.text.empty()) {
-      r.text += '\n';
-    }
-    r.text += line.size() > 4 ? line.substr(4) : std::string();
-    if (line.size() == 3 || line[3] == ' ') {
-      break;
-    }
   }
-  if (r.code == 421) {
-    drop();  // the server closes the connection after 421
-  }
-  return r;
 }
 
-result<smtp_client::reply> smtp_client::command(std::string_view line) {
+result<smtp_reply> smtp_client::command(std::string_view line) {
   std::string out(line);
   out += "\r\n";
   if (auto ec = _socket->write(out); ec) {
@@ -224,7 +173,7 @@ result<void> smtp_client::start_session(const smtp_submission& s) {
       return make_error(errc::unavailable, "the SMTP server's XCLIENT does not take ADDR and LOGIN");
     }
     std::string addr = s.xclient_addr.empty() ? _socket->local_address() : s.xclient_addr;
-    if (addr.find(':') != std::string::npos && upper(addr).rfind("IPV6:", 0) != 0) {
+    if (addr.find(':') != std::string::npos && strncasecmp(addr.c_str(), "IPv6:", 5) != 0) {
       addr = "IPV6:" + addr;
     }
     std::string line = "XCLIENT ADDR=" + xtext(addr);

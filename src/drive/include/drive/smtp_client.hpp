@@ -30,7 +30,7 @@
 // (empty addr and login) are sent, each on a new connection.
 // Ownership: the client owns its connection; movable, not copyable.
 // Thread-safety: none; one thread drives one client.
-// Untrusted input: server replies are bounded (`max_reply_bytes` per reply) and parsed leniently;
+// Untrusted input: server replies are parsed by `smtp_reply_reader` (bounded: `max_reply_bytes`);
 // envelope fields are checked for CR/LF (which would inject commands) and rejected.
 // Failure modes (never exceptions): errc::unavailable when the server cannot be reached, times out,
 // closes the connection, answers out of protocol, or refuses XCLIENT/EHLO; errc::invalid_input for
@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "drive/smtp_reply.hpp"
 
 namespace pw::drive {
 
@@ -69,8 +70,6 @@ struct smtp_reply_set {
   std::string final_text;  // the text of the transaction's last reply, lines joined by '\n', codes cut
 };
 
-inline constexpr std::size_t max_reply_bytes = 64 * 1024;
-
 class smtp_client {
  public:
   // Connects and reads the greeting; `timeout` bounds each later read, write and connect too.
@@ -83,24 +82,20 @@ class smtp_client {
   result<smtp_reply_set> send(const smtp_submission& submission);
 
  private:
-  struct reply {
-    int code = 0;
-    std::string text;
-  };
-
   smtp_client(std::string host, std::uint16_t port, std::chrono::milliseconds timeout);
   result<void> open();
   result<void> ready();
   result<smtp_reply_set> transact(const smtp_submission& s);
   result<void> start_session(const smtp_submission& s);
-  result<reply> command(std::string_view line);
-  result<reply> read_reply();
+  result<smtp_reply> command(std::string_view line);
+  result<smtp_reply> read_reply();
   void drop();
 
   std::string _host;
   std::uint16_t _port = 0;
   std::unique_ptr<timed_socket> _socket;
-  std::string _in;                      // bytes read past the last reply
+  std::string _in;                      // bytes read past the last complete line
+  smtp_reply_reader _replies;           // the reply in progress
   std::vector<std::string> _xclient;    // attribute names the server offers to us; empty = no XCLIENT
   bool _session_started = false;        // the connection carried a submission's session
 };
