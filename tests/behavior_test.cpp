@@ -246,6 +246,27 @@ TEST(behavior, holiday_burst_to_known_contacts_stays_at_most_watch) {
   EXPECT_LE(worst, level::watch);
 }
 
+TEST(behavior, two_household_devices_taking_turns_are_no_churn_but_rotation_is) {
+  // A printer's alert loop and the family PC alternate client and sender every message (S10 of the
+  // simulator); a bot rotating HELO names changes both on every message.
+  simulation sim;
+  for (int i = 0; i < 20; ++i) {
+    const bool printer = i % 2 == 0;
+    sim.send("household", t0 + i * minute, {"admin@office.example"}, 0.05, "residential",
+             printer ? "printer@home.example" : "owner@home.example", printer ? "printer.lan" : "pc.home.example");
+    sim.send("rotator", t0 + i * minute, {"x" + std::to_string(i) + "@far.example"}, 0.05, "residential",
+             "s" + std::to_string(i) + "@forged.example", "h" + std::to_string(i) + ".example");
+  }
+  const auto household = sim.eng.report("household", t0 + 20 * minute);
+  const auto rotator = sim.eng.report("rotator", t0 + 20 * minute);
+  ASSERT_TRUE(household && rotator);
+  const std::size_t hour_window = 2;
+  EXPECT_LT(household->windows[hour_window].helo_changes, 1.5f) << "only the second device's first message";
+  EXPECT_LT(household->windows[hour_window].sender_changes, 1.5f);
+  EXPECT_GT(rotator->windows[hour_window].helo_changes, 10.0f);
+  EXPECT_GT(rotator->windows[hour_window].sender_changes, 10.0f);
+}
+
 TEST(behavior, spammy_content_alone_never_throttles) {
   simulation sim;
   std::mt19937 rng(4);

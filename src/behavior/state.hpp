@@ -127,7 +127,7 @@ struct subscriber_state {
   // The last two distinct envelope senders and clients (HELO + address) as 16-bit hash tags, [0] the
   // latest; 0 = none. Two, so that alternation between a household's two devices is no churn; 16
   // bits, so both pairs fit where two 32-bit tags were (the memory bar): a bot's new name collides
-  // with a remembered one 1 time in 32,768 and then merely goes uncounted once.
+  // with one of the two remembered ones about 1 time in 16,000 and then merely goes uncounted once.
   std::array<std::uint16_t, 2> sender_tags{};
   std::array<std::uint16_t, 2> helo_tags{};
   // Encoded seconds (see encode_time); 0 = unset.
