@@ -101,6 +101,9 @@ void add_model_settings(CLI::App* cmd, model_settings& s) {
   cmd->add_option("--epochs", s.training.epochs, "passes over the training set")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  cmd->add_option("--ensemble", s.training.members, "models on different shuffles averaged into one (batch only)")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
   cmd->add_option("--rate", s.training.learning_rate, "learning rate")
       ->check(CLI::Range(0.0001, 100.0))
       ->capture_default_str();

@@ -65,21 +65,21 @@ void adagrad_step(std::span<training_slot> slots, float& bias, float& delayed_bi
   delayed_bias += t * bias_step;
 }
 
-void run_epochs(model& m, std::span<const labelled_features> examples, std::span<const std::size_t> subset,
-                const training_options& options) {
+// Runs `epochs` shuffled passes of averaged AdaGrad over `subset`, starting from `start_weights` and
+// `start_bias` with fresh AdaGrad accumulators, and leaves the averaged weights in `slots[j].weight`
+// and the returned bias. `slots` is the caller's table, reused from one ensemble member to the next.
+float run_epochs(std::span<training_slot> slots, std::span<const float> start_weights, float start_bias,
+                 std::span<const labelled_features> examples, std::span<const std::size_t> subset, std::uint64_t seed,
+                 const training_options& options) {
   std::vector<std::size_t> order(subset.begin(), subset.end());
-  std::mt19937_64 rng(options.seed);
-  auto w = m.mutable_weights();
-  // Each step touches a random slot per feature across the whole table (16 MiB at 20 hash bits).
-  const auto table = detail::allocate_on_huge_pages<training_slot>(w.size());
-  const std::span<training_slot> slots(table.get(), w.size());
-  for (std::size_t j = 0; j < w.size(); ++j) {
-    slots[j].weight = w[j];
+  std::mt19937_64 rng(seed);
+  for (std::size_t j = 0; j < slots.size(); ++j) {
+    slots[j] = training_slot{.weight = start_weights[j]};
   }
   // Averaged SGD (Polyak-Ruppert) with the lazy-update trick: `delayed` accumulates step * t, and
   // the average after T steps is w - delayed / T. The averaged weights generalise better than the
   // last iterate and make the result less sensitive to the shuffling order.
-  float bias = m.bias();
+  float bias = start_bias;
   float delayed_bias = 0;
   float t = 1;
   for (std::uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
@@ -92,10 +92,63 @@ void run_epochs(model& m, std::span<const labelled_features> examples, std::span
       t += 1;
     }
   }
-  for (std::size_t j = 0; j < w.size(); ++j) {
-    w[j] = slots[j].weight - slots[j].delayed / t;
+  for (auto& slot : slots) {
+    slot.weight -= slot.delayed / t;
   }
-  m.set_bias(bias - delayed_bias / t);
+  return bias - delayed_bias / t;
+}
+
+// The shuffling seed of ensemble member `k`. Member 0 keeps the caller's seed, so a one-member
+// ensemble is exactly the single model; the others get seeds scattered by SplitMix64's finaliser,
+// so that seeds s and s + 1 do not share members.
+std::uint64_t member_seed(std::uint64_t seed, std::uint32_t k) {
+  if (k == 0) {
+    return seed;
+  }
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * k;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Trains `options.members` models on `subset`, each from m's current weights with its own shuffle and
+// its own AdaGrad accumulators, and leaves the mean of their averaged weights and biases in m. The
+// model is linear, so this mean scores every message with the mean of the members' margins: an
+// ensemble that costs nothing at scoring time. Members train one after another, in member order,
+// so the float sums (and the result) do not depend on timing.
+void train_ensemble(model& m, std::span<const labelled_features> examples, std::span<const std::size_t> subset,
+                    const training_options& options) {
+  auto w = m.mutable_weights();
+  const std::vector<float> start(w.begin(), w.end());
+  const float start_bias = m.bias();
+  // Each step touches a random slot per feature across the whole table (16 MiB at 20 hash bits).
+  const auto table = detail::allocate_on_huge_pages<training_slot>(w.size());
+  const std::span<training_slot> slots(table.get(), w.size());
+  const std::uint32_t members = std::max<std::uint32_t>(1, options.members);
+  float bias = 0;
+  for (std::uint32_t k = 0; k < members; ++k) {
+    const float member_bias =
+        run_epochs(slots, start, start_bias, examples, subset, member_seed(options.seed, k), options);
+    if (k == 0) {
+      for (std::size_t j = 0; j < w.size(); ++j) {
+        w[j] = slots[j].weight;
+      }
+      bias = member_bias;
+    } else {
+      for (std::size_t j = 0; j < w.size(); ++j) {
+        w[j] += slots[j].weight;
+      }
+      bias += member_bias;
+    }
+  }
+  if (members > 1) {
+    const float share = 1.0f / static_cast<float>(members);
+    for (float& weight : w) {
+      weight *= share;
+    }
+    bias *= share;
+  }
+  m.set_bias(bias);
   for (std::size_t i : subset) {
     m.count_trained(examples[i].is_spam);
   }
@@ -179,7 +232,9 @@ void train_batch(model& m, std::span<const labelled_features> examples, const tr
   std::thread calibrating;
   if (options.calibration_share > 0 && examples.size() >= 50) {
     // Fit calibration on a held-out share, scored by a model trained on the rest. That model is
-    // independent of the final one, so it trains on a second thread alongside it.
+    // independent of the final one, so it trains on a second thread alongside it. It is an ensemble
+    // of as many members as the final model: averaging members who disagree shrinks the margins, so
+    // a single probe would fit (a, b) to the wrong margin scale.
     calibrating = std::thread([&] {
       std::vector<std::size_t> shuffled = all;
       std::mt19937_64 rng(options.seed ^ 0xCA11B4A7E5ULL);
@@ -188,7 +243,7 @@ void train_batch(model& m, std::span<const labelled_features> examples, const tr
       std::span<const std::size_t> held_out(shuffled.data(), held);
       std::span<const std::size_t> rest(shuffled.data() + held, shuffled.size() - held);
       model probe(m.options());
-      run_epochs(probe, examples, rest, options);
+      train_ensemble(probe, examples, rest, options);
       std::vector<labelled_margin> samples;
       samples.reserve(held);
       for (std::size_t i : held_out) {
@@ -197,7 +252,7 @@ void train_batch(model& m, std::span<const labelled_features> examples, const tr
       calib = fit_platt(samples);
     });
   }
-  run_epochs(m, examples, all, options);
+  train_ensemble(m, examples, all, options);
   if (calibrating.joinable()) {
     calibrating.join();
   }
