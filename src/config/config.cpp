@@ -864,12 +864,20 @@ const registry<settings>& settings_registry() {
         make_option<settings>(
             "server.worker_threads", integer_codec<std::int64_t>{1, 256},
             [](auto& s) -> auto& { return s.server.worker_threads; },
-            "Threads that compute verdicts (parsing, scoring); the network loop has its own."),
+            "Threads that compute the verdicts of messages larger than server.inline_verdict_bytes and serve "
+            "HTTP requests; the network loop has its own."),
         make_option<settings>(
             "server.verdict_deadline", duration_codec{10, 25'000},
             [](auto& s) -> auto& { return s.server.verdict_deadline_ms; },
             "Time allowed for one verdict; past it the fallback applies, and is logged and "
             "counted. Keep it well inside Postfix's milter_command_timeout (default 30s)."),
+        make_option<settings>(
+            "server.inline_verdict_bytes", integer_codec<std::int64_t>{0, 1LL << 20},
+            [](auto& s) -> auto& { return s.server.inline_verdict_bytes; },
+            "Messages up to this size (the bytes read for scoring) are decided on the network loop "
+            "itself, which saves the hand-off to a worker thread and back (most mail is a few KB; its "
+            "verdict takes well under a millisecond). Larger ones go to the workers, where "
+            "server.verdict_deadline applies. 0 sends every message to a worker."),
         make_option<settings>(
             "server.fallback",
             enum_codec<fallback_action>{{fallback_action::accept, fallback_action::tempfail}, fallback_action_name},

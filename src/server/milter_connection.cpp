@@ -40,6 +40,7 @@ constexpr std::size_t max_recipients = 10000;
 // enforcing its deadline: whichever finishes first answers, the other sees `answered`.
 struct pending_verdict {
   bool answered = false;  // loop thread only
+  bool on_loop = false;   // decided inline: process() is the caller and flushes the answer
   clock_type::time_point started;
 };
 
@@ -285,8 +286,11 @@ class milter_connection final : public drainable, public std::enable_shared_from
     _helo.clear();
   }
 
-  // End of message: the verdict is computed on a worker (scoring costs CPU); a deadline timer on
-  // the loop answers with the fallback if the worker is late. Whichever comes first answers.
+  // End of message. A message up to server.inline_verdict_bytes is decided right here on the loop:
+  // its parse and score take tens of microseconds, less than the two thread wake-ups and the timer a
+  // hand-off costs (measured in BENCHMARKS.md, "Levers on the 0.90x bar"), and the policy service
+  // answers on the loop the same way. A larger one is computed on a worker, with a deadline timer on
+  // the loop answering the fallback if the worker is late; whichever comes first answers.
   void decide() {
     _pending = std::make_shared<pending_verdict>();
     _pending->started = clock_type::now();
@@ -298,6 +302,13 @@ class milter_connection final : public drainable, public std::enable_shared_from
       _env.queue_id = std::string(*q);
     }
     const auto rt = _svc.current();
+    if (_raw.size() <= static_cast<std::size_t>(rt->settings.server.inline_verdict_bytes)) {
+      const auto p = _pending;  // a copy: answering resets _pending
+      p->on_loop = true;
+      deliver(p, _env, compute(_svc, *rt, _env, _raw));
+      reset_message();
+      return;
+    }
     _deadline.expires_after(std::chrono::milliseconds(rt->settings.server.verdict_deadline_ms));
     _deadline.async_wait([self = shared_from_this(), p = _pending](boost::system::error_code ec) {
       if (ec || p->answered) {
@@ -308,36 +319,49 @@ class milter_connection final : public drainable, public std::enable_shared_from
     });
     asio::post(_svc.workers(), [self = shared_from_this(), p = _pending, rt, env = std::move(_env),
                                 raw = std::move(_raw)]() mutable {
-      const auto started = clock_type::now();
-      std::optional<relay::outcome> result;
-      std::string failure;
-      try {
-        result = self->_svc.decider().end_of_message(*rt->directory, env, raw, self->_svc.content_checks_for(*rt),
-                                                      self->_svc.now_ms());
-      } catch (const std::exception& e) {
-        failure = e.what();
-      }
-      self->_svc.metrics().score_latency.observe_us(micros_since(started));
-      asio::post(self->_socket.get_executor(), [self, p, env = std::move(env), result = std::move(result),
-                                                failure = std::move(failure)]() mutable {
-        if (p->answered) {
-          self->_svc.metrics().late_verdicts.add();
-          if (result) {
-            self->log_verdict(env, *result, "late");
-            self->record(env, *result);
-          }
-          return;
-        }
-        if (!result) {
-          self->_svc.metrics().fallback_error.add();
-          telemetry::log(severity::error, "verdict_failed", {{"queue", env.queue_id}, {"error", failure}});
-          self->answer_fallback(p, "error");
-          return;
-        }
-        self->answer_verdict(p, env, *result);
+      verdict v = compute(self->_svc, *rt, env, raw);
+      asio::post(self->_socket.get_executor(), [self, p, env = std::move(env), v = std::move(v)]() mutable {
+        self->deliver(p, env, std::move(v));
       });
     });
     reset_message();
+  }
+
+  struct verdict {
+    std::optional<relay::outcome> result;
+    std::string failure;  // why there is no result
+  };
+
+  // Parsing, scoring and the engine's decision; on the loop or on a worker thread.
+  static verdict compute(service& svc, const runtime& rt, const relay::envelope& env, std::string_view raw) {
+    const auto started = clock_type::now();
+    verdict v;
+    try {
+      v.result = svc.decider().end_of_message(*rt.directory, env, raw, svc.content_checks_for(rt), svc.now_ms());
+    } catch (const std::exception& e) {
+      v.failure = e.what();
+    }
+    svc.metrics().score_latency.observe_us(micros_since(started));
+    return v;
+  }
+
+  // On the loop: answers with the verdict unless the deadline already answered with the fallback.
+  void deliver(const std::shared_ptr<pending_verdict>& p, const relay::envelope& env, verdict v) {
+    if (p->answered) {
+      _svc.metrics().late_verdicts.add();
+      if (v.result) {
+        log_verdict(env, *v.result, "late");
+        record(env, *v.result);
+      }
+      return;
+    }
+    if (!v.result) {
+      _svc.metrics().fallback_error.add();
+      telemetry::log(severity::error, "verdict_failed", {{"queue", env.queue_id}, {"error", v.failure}});
+      answer_fallback(p, "error");
+      return;
+    }
+    answer_verdict(p, env, *v.result);
   }
 
   void answer_fallback(const std::shared_ptr<pending_verdict>& p, std::string_view cause) {
@@ -386,8 +410,8 @@ class milter_connection final : public drainable, public std::enable_shared_from
     send_eom(p, reply);
   }
 
+  // Appends the answer after any replies still in `_out` (on the loop they precede it on the wire).
   void send_eom(const std::shared_ptr<pending_verdict>& p, const milter::eom_reply& reply) {
-    _out.clear();
     if (auto r = _session.answer_eom(reply, _out); !r) {
       telemetry::log(severity::error, "milter_answer_refused", {{"error", r.error().message}});
       close();
@@ -395,6 +419,9 @@ class milter_connection final : public drainable, public std::enable_shared_from
     }
     _svc.metrics().eom_latency.observe_us(micros_since(p->started));
     _pending.reset();
+    if (p->on_loop) {
+      return;  // process() goes on with what Postfix sent next and writes everything at once
+    }
     // Header edits, quarantine and the final verdict leave in ONE write (no Nagle/delayed-ACK stall).
     process_after_answer();
   }

@@ -9,6 +9,8 @@
 #      every message is delivered exactly once (the client retries 4xx like an MTA), and subscriber
 #      state survived the restart;
 #   5. a verdict that misses its deadline gets the configured fallback, which is counted;
+#   5b. with tag = "flagged" ordinary mail leaves without the header; these messages are decided on the
+#      worker threads (inline_verdict_bytes = 0), everything else small on the network loop;
 #   6. privacy: no subject, body or recipient marker appears in the daemon's log, store or HTTP answers.
 # Usage: relay_test.sh PATH/TO/portwarden   (needs root, postfix, python3, curl)
 set -uo pipefail
@@ -28,7 +30,7 @@ train_test_model "$W" "$PW" || exit 1
 
 # --- configuration: four subscribers on their own loopback addresses -----------------------------
 head -c 32 /dev/urandom > "$W/secret"; chmod 600 "$W/secret"
-write_config() {  # write_config DEADLINE [TAG]
+write_config() {  # write_config DEADLINE [TAG] [INLINE_VERDICT_BYTES]
   cat > "$W/portwarden.toml" <<CF
 [server]
 milter = "inet:127.0.0.1:$MILTER_PORT"
@@ -36,6 +38,7 @@ policy = "inet:127.0.0.1:$POLICY_PORT"
 http = "inet:127.0.0.1:$HTTP_PORT"
 verdict_deadline = "$1"
 tag = "${2:-all}"
+inline_verdict_bytes = ${3:-65536}
 fallback = "accept"
 drain_timeout = "2s"
 
@@ -241,14 +244,15 @@ check "5: and logged" grep -q 'event=fallback cause=deadline action=accept' "$W/
 
 # --- 5b. tag = "flagged": ordinary mail goes out without the X-Portwarden header ------------------
 reloads=$(grep -c 'event=reloaded' "$W/daemon.log")
-write_config "2s" flagged
+# Also every message on the worker threads (inline_verdict_bytes = 0), the path larger ones take.
+write_config "2s" flagged 0
 kill -HUP "$DAEMON"
 for _ in $(seq 50); do [ "$(grep -c 'event=reloaded' "$W/daemon.log")" -gt "$reloads" ] && break; sleep 0.1; done
 before=$(sent_count "$W/pf")
 files_before=$(sink_files "$W/pf")
 tagged_before=$(grep -l '^X-Portwarden:' "$W"/pf/sink/* 2> /dev/null | wc -l)
 r=$(send 127.0.0.4 ham 2 --rcpts 1 --first 500)
-check "5b: two ordinary messages from carol accepted" [ "$(echo "$r" | json_field '["accepted"]')" = 2 ]
+check "5b: two ordinary messages from carol accepted, decided on workers" [ "$(echo "$r" | json_field '["accepted"]')" = 2 ]
 check "5b: and delivered" wait_sent "$W/pf" $((before + 2)) 30
 new_files=$(( $(sink_files "$W/pf") - files_before ))
 new_tagged=$(( $(grep -l '^X-Portwarden:' "$W"/pf/sink/* 2> /dev/null | wc -l) - tagged_before ))

@@ -87,6 +87,7 @@ struct server_settings {
   std::string user;  // drop to this user after binding; "" = keep the starting user
   std::int64_t worker_threads = 2;
   std::int64_t verdict_deadline_ms = 2000;  // well inside Postfix's milter_command_timeout (30s)
+  std::int64_t inline_verdict_bytes = 64 * 1024;  // smaller messages are decided on the network loop
   fallback_action fallback = fallback_action::accept;
   std::int64_t drain_timeout_ms = 10'000;
   std::int64_t max_message_bytes = 10LL * 1024 * 1024;
