@@ -344,6 +344,27 @@ TEST(Simulator, AFailedCleanUpReoffendsAndGoesToAPerson) {
   EXPECT_EQ(d.compromised_cases, 5u);
   EXPECT_EQ(d.escalated_fix_failed, 5u);  // lifted, the bot kept sending, held again while in monitoring
   EXPECT_EQ(d.compromised_resolved_self_help, 0u);
+  // While a bot was active, "I have fixed it" was refused (verified release); the lifts came when the
+  // bot paused between its blocks, which no check can tell from a clean-up.
+  EXPECT_GT(d.fixes_refused, 0u);
+}
+
+TEST(Simulator, AVerifiedReleaseGivesAFailedCleanUpASecondTry) {
+  // Half the clean-ups work. Without the check a failed one is lifted, re-offends and goes to a
+  // person; with it the customer is told the bot is still sending and cleans up again.
+  std::string sc = desk_scenario(1, 0, 0.5);
+  sc.replace(sc.find("count = 5"), 9, "count = 30");
+  const run_result verified = run(sc, 2000, desk_days, 3);
+  const run_result unverified = run(sc + "[desk]\nverify_messages = 0\n", 2000, desk_days, 3);
+  const pw::sim::desk_score& v = verified.card.desk;
+  const pw::sim::desk_score& u = unverified.card.desk;
+  EXPECT_EQ(v.compromised_cases, 30u);
+  EXPECT_EQ(u.fixes_refused, 0u);
+  EXPECT_GT(v.fixes_refused, 5u);
+  EXPECT_LT(v.escalated_fix_failed, u.escalated_fix_failed);
+  EXPECT_GT(v.compromised_resolved_self_help, u.compromised_resolved_self_help);
+  EXPECT_NE(pw::sim::render_text(verified.card).find("refused while mail still left " + std::to_string(v.fixes_refused)),
+            std::string::npos);
 }
 
 TEST(Simulator, ASupportCallIsAPersonsCase) {

@@ -1060,6 +1060,18 @@ const registry<settings>& settings_registry() {
             [](auto& s) -> auto& { return s.desk.cases.self_help_window_ms; },
             "The window desk.self_help_limit counts over."),
         make_option<settings>(
+            "desk.verify_messages", real_codec{0.0, 1e6},
+            [](auto& s) -> auto& { return s.desk.cases.verify_messages; },
+            "A verified release: \"I have fixed it\" is refused, without using up the self-help fix, while "
+            "the subscriber's last 10 minutes still hold this many messages (held ones included) and mail "
+            "is still coming (desk.verify_quiet): the "
+            "clean-up has not worked, and a release would only send the held spam. 0 turns the check off."),
+        make_option<settings>(
+            "desk.verify_quiet", duration_codec{0, 24LL * 3600 * 1000},
+            [](auto& s) -> auto& { return s.desk.cases.verify_quiet_ms; },
+            "... and the last of those messages came less than this long ago (the self-help page asks the "
+            "customer to wait 15 minutes after the clean-up)."),
+        make_option<settings>(
             "desk.notice_relay", listener_codec{}, [](auto& s) -> auto& { return s.desk.notice_relay; },
             "The SMTP server notices are submitted to, as \"inet:HOST:PORT\" (a literal address). \"\" sends "
             "no notices (cases still open; the desk sees them)."),

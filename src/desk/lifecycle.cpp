@@ -1,6 +1,7 @@
 #include "desk/lifecycle.hpp"
 
 #include <array>
+#include <cmath>
 #include <utility>
 
 namespace pw::desk {
@@ -105,8 +106,8 @@ level_outcome on_engine_level(const std::optional<case_row>& unresolved_case,
   return out;
 }
 
-fix_outcome on_customer_fixed(const case_row& c, std::int64_t self_help_fixes_in_window, std::int64_t now_ms,
-                              const lifecycle_settings& settings) {
+fix_outcome on_customer_fixed(const case_row& c, std::int64_t self_help_fixes_in_window, const recent_sending& sending,
+                              std::int64_t now_ms, const lifecycle_settings& settings) {
   fix_outcome out;
   switch (c.status) {
     case case_status::monitoring:
@@ -132,6 +133,20 @@ fix_outcome on_customer_fixed(const case_row& c, std::int64_t self_help_fixes_in
     case_row updated = touched(c, now_ms);
     updated.status = case_status::escalated;
     out.updated = std::move(updated);
+    return out;
+  }
+  if (settings.verify_messages > 0 && sending.messages_10min >= settings.verify_messages && sending.since_last_ms &&
+      *sending.since_last_ms < settings.verify_quiet_ms) {
+    const long long minutes = *sending.since_last_ms / 60'000;
+    out.decision = fix_decision::still_sending;
+    out.reason = "mail is still leaving your connection: about " +
+                 std::to_string(static_cast<long long>(std::lround(sending.messages_10min))) +
+                 " messages in the last 10 minutes, the last one " +
+                 (minutes == 0 ? std::string("less than a minute ago") : std::to_string(minutes) + " min ago") +
+                 ", so the clean-up has not worked yet. Please go through the steps again (or ask someone to help), "
+                 "wait " + std::to_string(advised_wait_ms / 60'000) +
+                 " minutes after the last one, and press the button again; your self-help release is still there "
+                 "for you";
     return out;
   }
   out.decision = fix_decision::lift;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "auth/token.hpp"
 #include "drive/smtp_client.hpp"
@@ -528,7 +529,12 @@ result<fix_answer> desk_service::customer_fixed(const ledger::help_token_row& to
   if (!fixes) {
     return fixes.error();
   }
-  const desk::fix_outcome out = desk::on_customer_fixed(*c, *fixes, now, settings.cases);
+  desk::recent_sending sending;
+  if (const auto seen = _svc.engine().report(c->subscriber, now)) {
+    sending.messages_10min = seen->windows[static_cast<std::size_t>(behavior::window::ten_minutes)].messages;
+    sending.since_last_ms = std::max<std::int64_t>(now - seen->last_seen_ms, 0);
+  }
+  const desk::fix_outcome out = desk::on_customer_fixed(*c, *fixes, sending, now, settings.cases);
   fix_answer answer;
   answer.decision = out.decision;
   answer.reason = out.reason;
@@ -544,7 +550,11 @@ result<fix_answer> desk_service::customer_fixed(const ledger::help_token_row& to
       return r.error();
     }
   }
-  if (out.decision != desk::fix_decision::not_applicable) {
+  if (out.decision == desk::fix_decision::still_sending) {
+    event(c->id, now, "fix_refused", "customer",
+          "the customer said it is fixed, but " + std::to_string(std::lround(sending.messages_10min)) +
+              " messages came in the last 10 minutes; asked to clean up again (self-help not used up)");
+  } else if (out.decision != desk::fix_decision::not_applicable) {
     event(c->id, now, "customer_fixed", "customer",
           out.decision == desk::fix_decision::lift
               ? "the customer said it is fixed; hold lifted, " + std::to_string(answer.released) +

@@ -264,6 +264,8 @@ std::map<std::string, binder> desk_keys(desk_settings& d) {
       {"reoffence_window", duration(d.cases.reoffence_window_ms)},
       {"self_help_limit", signed_count(d.cases.self_help_limit, 1000)},
       {"self_help_window", duration(d.cases.self_help_window_ms)},
+      {"verify_messages", number(d.cases.verify_messages, 0, 1e6)},
+      {"verify_quiet", duration(d.cases.verify_quiet_ms)},
       {"first_notice_delay", duration(d.cadence.first_delay_ms)},
       {"reminder_interval", positive_duration(d.cadence.reminder_interval_ms)},
       {"max_reminders", signed_count(d.cadence.max_reminders, 1000)},

@@ -570,7 +570,8 @@ std::string desk_escalations_line(const desk_score& d) {
          std::to_string(d.escalated_repeat) + ", re-offence after a resolved case " +
          std::to_string(d.escalated_reoffence) + ", fix did not hold " + std::to_string(d.escalated_fix_failed) +
          ", no answer within " + duration_text(d.unanswered_escalation_ms) + " " +
-         std::to_string(d.escalated_unanswered);
+         std::to_string(d.escalated_unanswered) + "; \"I have fixed it\" refused while mail still left " +
+         std::to_string(d.fixes_refused);
 }
 
 std::string desk_share_line(const desk_score& d) {
@@ -748,6 +749,7 @@ std::string render_json(const scorecard& card) {
                    {"open_at_end", d.open_at_end},
                    {"monitoring_at_end", d.monitoring_at_end},
                    {"notices_sent", d.notices_sent},
+                   {"fixes_refused", d.fixes_refused},
                    {"final_after_ms", d.final_after_ms},
                    {"final_cases", d.final_cases},
                    {"final_resolved_self_help", d.final_resolved_self_help},

@@ -215,6 +215,17 @@ result<void> in_process_relay::release(std::string_view client_addr, std::string
   return {};
 }
 
+desk::recent_sending in_process_relay::recent_sending(std::string_view client_addr, std::string_view login,
+                                                      std::int64_t now_ms) const {
+  const identity::resolution who = identity::resolve(_directory, login, client_addr, {});
+  desk::recent_sending out;
+  if (const auto seen = _engine.report(who.who.id, now_ms)) {
+    out.messages_10min = seen->windows[static_cast<std::size_t>(behavior::window::ten_minutes)].messages;
+    out.since_last_ms = std::max<std::int64_t>(now_ms - seen->last_seen_ms, 0);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The simulation
 
@@ -258,6 +269,24 @@ struct compromise_state {
   std::int64_t flag_ms = -1, detect_ms = -1, contain_ms = -1;
   std::uint64_t relayed_before = 0, relayed = 0, held = 0, deferred = 0;
   bool stopped = false;  // cleaned up
+  // Held messages fast-forwarded without the engine (see actor::skip_until), as the engine's
+  // 10-minute window would count them at `skipped_at`: what the desk's verified release reads.
+  double skipped_recent = 0;
+  std::int64_t skipped_at = -1;
+  std::int64_t skipped_last = -1;  // the last fast-forwarded message
+};
+
+// The engine's 10-minute window over messages that skip the engine: each adds
+// exp(-(until - t) / 10 min) at `until` (those older than an hour add under 0.3 % and are left out).
+struct skip_tally {
+  std::int64_t until;
+  double recent = 0;
+  std::int64_t last = -1;
+  void add(std::int64_t t) {
+    constexpr double ten_minutes_ms = 600'000;
+    if (until - t < 6 * 600'000) recent += std::exp(-static_cast<double>(until - t) / ten_minutes_ms);
+    last = t;
+  }
 };
 
 class world;
@@ -273,9 +302,10 @@ class actor {
   virtual bool emit(world& w, message& m) = 0;
   // Moves past the messages due before `until` without composing them (they would go straight to
   // the hold queue) and returns how many there were; 0 and nothing moved for actors that have no
-  // such fast path (their messages are composed one by one).
-  virtual std::uint64_t skip_until(std::int64_t until) {
-    (void)until;
+  // such fast path (their messages are composed one by one). Each skipped message's time goes to
+  // `tally`.
+  virtual std::uint64_t skip_until(skip_tally& tally) {
+    (void)tally;
     return 0;
   }
 
@@ -441,9 +471,12 @@ class bot final : public actor {
     return true;
   }
 
-  std::uint64_t skip_until(std::int64_t until) override {
+  std::uint64_t skip_until(skip_tally& tally) override {
     std::uint64_t n = 0;
-    for (; next_ms < until; ++n) advance();
+    for (; next_ms < tally.until; ++n) {
+      tally.add(next_ms);
+      advance();
+    }
     return n;
   }
 
@@ -514,9 +547,12 @@ class hijacker final : public actor {
     step();
     return true;
   }
-  std::uint64_t skip_until(std::int64_t until) override {
+  std::uint64_t skip_until(skip_tally& tally) override {
     std::uint64_t n = 0;
-    for (; next_ms < until; ++n) step();
+    for (; next_ms < tally.until; ++n) {
+      tally.add(next_ms);
+      step();
+    }
     return n;
   }
 
@@ -710,6 +746,7 @@ struct sim_case {
   bool cleanup_works = false;
   std::int64_t delay_ms = 0;
   std::int64_t answer_at = -1;  // when the answer event is due (-1: none scheduled)
+  std::uint32_t tries = 0;      // answers drawn again after "still sending" (verified release)
 };
 
 // The desk's per-subscriber memory (the ledger's queries in the daemon).
@@ -1027,7 +1064,7 @@ result<scorecard> simulator::run(relay_port& port) {
 
   // The event queue: actors' next messages, retries, and the desk's timers (notices due, the
   // customer's answer, the unanswered deadline, the end of monitoring), each on a case.
-  enum class ev_kind : std::uint8_t { actor, retry, notice, answer, unanswered, monitoring_end };
+  enum class ev_kind : std::uint8_t { actor, retry, notice, answer, cleaned, unanswered, monitoring_end };
   struct ev {
     std::int64_t t;
     ev_kind kind;
@@ -1098,6 +1135,20 @@ result<scorecard> simulator::run(relay_port& port) {
     queue.push({at, ev_kind::retry, idx});
   };
 
+  // A customer whose clean-up works did it desk::advised_wait_ms before pressing "I have fixed it", as
+  // the self-help page asks: the bot stops then (the `cleaned` event), and a held bot is fast-forwarded
+  // only that far. Any other answer comes at `answer_at` itself.
+  const auto fast_forward_end = [&](const sim_case& c) {
+    return c.cleanup_works && !c.calls ? c.answer_at - desk::advised_wait_ms : c.answer_at;
+  };
+  const auto plan_answer = [&](std::size_t idx, std::int64_t at) {
+    sim_case& c = cases[idx];
+    c.answer_at = at;
+    push_case_event(at, ev_kind::answer, idx);
+    if (c.cleanup_works && !c.calls) push_case_event(fast_forward_end(c), ev_kind::cleaned, idx);
+    if (subscriber_state& st = w.subs[c.sub]; st.held) st.cleanup_at = fast_forward_end(c);
+  };
+
   // The engine reported a level at or above throttle that differs from the subscriber's last: the
   // desk opens or updates its case (the daemon hears every decision; the desk's rules do nothing
   // for a repeated level, so hearing only changes decides the same).
@@ -1137,12 +1188,12 @@ result<scorecard> simulator::run(relay_port& port) {
     c.delay_ms = static_cast<std::int64_t>(std::min(delay, static_cast<double>(m.opts.duration_ms)));
     c.cleanup_works = c.compromised && r.chance(model.cleanup_works);
     const std::int64_t first_notice = on_tick_boundary(now + desk.cadence.first_delay_ms);
-    if (c.acts) c.answer_at = first_notice + c.delay_ms;  // re-planned if the first notice comes later
     cases.push_back(std::move(c));
     d.unresolved = static_cast<std::int32_t>(idx);
     desk_card.cases_opened++;
     push_case_event(first_notice, ev_kind::notice, idx);
-    if (cases[idx].acts) push_case_event(cases[idx].answer_at, ev_kind::answer, idx);
+    // Re-planned if the first notice comes later.
+    if (cases[idx].acts) plan_answer(idx, first_notice + cases[idx].delay_ms);
     push_case_event(now + desk.unanswered_escalation_ms, ev_kind::unanswered, idx);
   };
   // The hold is lifted (self-help or a person's release): the engine releases the subscriber, the
@@ -1150,7 +1201,9 @@ result<scorecard> simulator::run(relay_port& port) {
   const auto lift = [&](std::size_t idx, std::int64_t now) -> result<void> {
     sim_case& c = cases[idx];
     subscriber_state& st = w.subs[c.sub];
-    if (auto r = port.release(w.plans[c.sub].address, w.plans[c.sub].login, now); !r) return r.error();
+    if (auto r = port.release(w.plans[c.sub].address, w.plans[c.sub].login, m.opts.start_epoch_ms + now); !r) {
+      return r.error();
+    }
     st.last_level = level::watch;  // where the engine leaves a released subscriber
     st.cleanup_at = never;
     if (st.held) {
@@ -1160,6 +1213,22 @@ result<scorecard> simulator::run(relay_port& port) {
     if (c.cleanup_works) w.compromises[st.compromise].stopped = true;
     push_case_event(on_tick_boundary(c.row.monitoring_until_ms.value_or(now)), ev_kind::monitoring_end, idx);
     return {};
+  };
+  // What the desk's verified release reads: the subscriber's messages in the engine's 10-minute
+  // window, plus the held ones the simulator fast-forwarded past the engine.
+  const auto recent_sending = [&](const sim_case& c, std::int64_t now) {
+    desk::recent_sending out =
+        port.recent_sending(w.plans[c.sub].address, w.plans[c.sub].login, m.opts.start_epoch_ms + now);
+    if (const std::int32_t comp = w.subs[c.sub].compromise; comp >= 0) {
+      const compromise_state& cs = w.compromises[static_cast<std::size_t>(comp)];
+      if (cs.skipped_at >= 0) {
+        const auto age = static_cast<double>(std::max<std::int64_t>(now - cs.skipped_at, 0));
+        out.messages_10min += cs.skipped_recent * std::exp(-age / 600'000.0);
+        const std::int64_t since = std::max<std::int64_t>(now - cs.skipped_last, 0);
+        out.since_last_ms = out.since_last_ms ? std::min(*out.since_last_ms, since) : since;
+      }
+    }
+    return out;
   };
   // One of the desk's timers on case `idx`.
   const auto desk_event = [&](ev_kind kind, std::size_t idx, std::int64_t now) -> result<void> {
@@ -1177,10 +1246,7 @@ result<scorecard> simulator::run(relay_port& port) {
             c.first_notice_ms = now;
             desk_card.open_to_first_notice.samples_ms.push_back(now - c.row.opened_ms);
             if (c.acts && c.answer_at < 0) {  // the daily cap held the first notice back: the answer follows it
-              c.answer_at = now + c.delay_ms;
-              push_case_event(c.answer_at, ev_kind::answer, idx);
-              subscriber_state& st = w.subs[c.sub];
-              if (st.held) st.cleanup_at = c.answer_at;
+              plan_answer(idx, now + c.delay_ms);
             }
           }
         }
@@ -1207,7 +1273,20 @@ result<scorecard> simulator::run(relay_port& port) {
           return lift(idx, now);
         }
         const std::int64_t fixes = count_since(d.fixes, now - desk.cases.self_help_window_ms);
-        desk::fix_outcome out = desk::on_customer_fixed(c.row, fixes, now, desk.cases);
+        desk::fix_outcome out = desk::on_customer_fixed(c.row, fixes, recent_sending(c, now), now, desk.cases);
+        if (out.decision == desk::fix_decision::still_sending) {
+          // Told the clean-up has not worked yet, the customer answers again the way customers answer
+          // a notice (the same model, a fresh draw): acts or not, calls or cleans up again.
+          desk_card.fixes_refused++;
+          rng r(mix(desk_seed, mix(idx, ++c.tries)));
+          const response_model& model = c.compromised ? desk.compromised : desk.legitimate;
+          if (!r.chance(model.respond)) return {};
+          c.calls = r.chance(model.call_support_share);
+          c.cleanup_works = c.compromised && r.chance(model.cleanup_works);
+          const double delay = model.delay_median_ms * std::exp(model.delay_sigma * r.normal());
+          plan_answer(idx, now + static_cast<std::int64_t>(std::min(delay, static_cast<double>(m.opts.duration_ms))));
+          return {};
+        }
         if (out.decision == desk::fix_decision::lift) {
           c.row = std::move(*out.updated);
           d.fixes.push_back(now);
@@ -1219,6 +1298,11 @@ result<scorecard> simulator::run(relay_port& port) {
         }
         return {};
       }
+      case ev_kind::cleaned:
+        if (const std::int32_t comp = w.subs[c.sub].compromise; comp >= 0) {
+          w.compromises[static_cast<std::size_t>(comp)].stopped = true;
+        }
+        return {};
       case ev_kind::unanswered:
         if (c.row.status == ledger::case_status::open || c.row.status == ledger::case_status::notified) {
           escalate_for(c, escalation::unanswered, now);
@@ -1271,9 +1355,12 @@ result<scorecard> simulator::run(relay_port& port) {
         subscriber_state& host = w.subs[s];
         end_hold_if_due(s, e.t);
         if (host.held && w.compromises[comp].start_ms >= 0) {
-          const std::int64_t until = std::min({host.held_until, host.cleanup_at, m.opts.duration_ms});
-          if (const std::uint64_t n = a.skip_until(until); n > 0) {
+          skip_tally tally{std::min({host.held_until, host.cleanup_at, m.opts.duration_ms})};
+          if (const std::uint64_t n = a.skip_until(tally); n > 0) {
             compromise_state& c = w.compromises[comp];
+            c.skipped_recent = tally.recent;
+            c.skipped_at = tally.until;
+            c.skipped_last = tally.last;
             c.held += n;
             slots[c.slot].messages += n;
             total_messages += n;
@@ -1359,7 +1446,7 @@ result<scorecard> simulator::run(relay_port& port) {
       // they are composed again (the answer may lift the hold, and a bot that survived re-offends).
       if (const auto it = desk_subs.find(s); it != desk_subs.end() && it->second.unresolved >= 0) {
         const sim_case& c = cases[static_cast<std::size_t>(it->second.unresolved)];
-        if (c.answer_at > e.t) st.cleanup_at = c.answer_at;
+        if (c.answer_at > e.t) st.cleanup_at = fast_forward_end(c);
       }
     }
 

@@ -5,7 +5,8 @@
 #   2. an operator logs in (Chromium), finds the case, reads the evidence, releases it: the held
 #      messages arrive at the sink;
 #   3. a second held subscriber's customer opens the self-help link from the notice captured at the
-#      sink, presses "I have fixed it", and the hold lifts: the held messages arrive;
+#      sink; pressed while the bot is still sending, "I have fixed it" is refused (verified release,
+#      nothing used up); pressed once it has been quiet, the hold lifts: the held messages arrive;
 #   4. refusals, each with a clear message and an audit entry: wrong password, missing CSRF token, a
 #      viewer trying an operator action, an expired self-help token, token guessing (rate limit);
 #   5. privacy: no page, API answer, notice, log line or ledger byte contains the marker strings of
@@ -64,6 +65,7 @@ notice_relay = "inet:127.0.0.1:$SMTPD_PORT"
 notice_from = "abuse@isp.example"
 notice_templates = "$ROOT/etc/desk"
 release_command = ["postsuper", "-c", "$W/pf/etc", "-H", "-"]
+verify_quiet = "3s"
 
 [log]
 level = "info"
@@ -200,6 +202,17 @@ print(m.group(0) if m else '')
 PY
 )
 check "3: the notice carries a self-help link" test -n "$help_url"
+# The bot is still at it: "I have fixed it" is refused and the self-help release is not used up.
+send 127.0.0.10 spam 30 --new-recipients --first 4000 > /dev/null &
+STILL=$!
+sleep 1
+early=$(curl -sS -X POST "$help_url/fixed")
+wait "$STILL"
+check "3: pressed while mail still leaves, \"I have fixed it\" is refused" \
+  bash -c "echo '$early' | grep -q 'id=\"outcome\">sending<' && echo '$early' | grep -q 'messages in the last 10 minutes'"
+trudy_status=$(api "$W/olga.jar" "/api/v1/cases?subscriber=trudy" | json_field '["cases"][0]["status"]')
+check "3: and the case still waits for the customer ($trudy_status)" [ "$trudy_status" = notified ]
+sleep 4   # quiet for longer than desk.verify_quiet (3s here; 10 min by default)
 delivered_before=$(sent_count "$W/pf")
 held_before=$(held_count "$W/pf")
 NODE_PATH="$ROOT/web/node_modules" node "$ROOT/tests/desk/e2e/desk_flow.js" selfhelp "$help_url" "$SHOTS" \

@@ -108,14 +108,14 @@ TEST(DeskLifecycle, RelapseInMonitoringEscalates) {
 
 TEST(DeskLifecycle, SelfHelpFixOncePerWindow) {
   for (const auto status : {case_status::open, case_status::notified}) {
-    const auto lift = on_customer_fixed(make_case(status), 0, t0 + 60'000);
+    const auto lift = on_customer_fixed(make_case(status), 0, {}, t0 + 60'000);
     ASSERT_EQ(lift.decision, fix_decision::lift);
     EXPECT_EQ(lift.updated->status, case_status::monitoring);
     EXPECT_EQ(lift.updated->monitoring_until_ms, t0 + 60'000 + 72 * ms_per_hour);
     EXPECT_EQ(lift.reason,
               "the hold is lifted and the held mail is on its way; we watch for 3 days that everything stays normal");
   }
-  const auto repeat = on_customer_fixed(make_case(case_status::notified), 1, t0);
+  const auto repeat = on_customer_fixed(make_case(case_status::notified), 1, {}, t0);
   ASSERT_EQ(repeat.decision, fix_decision::to_person);
   EXPECT_EQ(repeat.updated->status, case_status::escalated);
   EXPECT_EQ(
@@ -124,18 +124,44 @@ TEST(DeskLifecycle, SelfHelpFixOncePerWindow) {
 
   lifecycle_settings two;
   two.self_help_limit = 2;
-  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 1, t0, two).decision, fix_decision::lift);
-  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 2, t0, two).decision, fix_decision::to_person);
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 1, {}, t0, two).decision, fix_decision::lift);
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 2, {}, t0, two).decision, fix_decision::to_person);
+}
+
+TEST(DeskLifecycle, SelfHelpWaitsWhileMailIsStillLeaving) {
+  // 3 or more messages in the last 10 minutes, the last under 10 minutes ago: the clean-up has not
+  // worked; nothing is written and nothing used up.
+  const recent_sending bot{41.6, 20'000};
+  const auto refused = on_customer_fixed(make_case(case_status::notified), 0, bot, t0);
+  EXPECT_EQ(refused.decision, fix_decision::still_sending);
+  EXPECT_FALSE(refused.updated);
+  EXPECT_NE(refused.reason.find("about 42 messages in the last 10 minutes, the last one less than a minute ago"),
+            std::string::npos)
+      << refused.reason;
+  EXPECT_NE(refused.reason.find("wait 15 minutes"), std::string::npos);
+  EXPECT_NE(refused.reason.find("still there for you"), std::string::npos);
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 0, {3.0, 9 * 60'000}, t0).decision,
+            fix_decision::still_sending);
+  // Quiet since the clean-up (the window still remembers the bot), or a person's odd message: lifted.
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 0, {300.0, 10 * 60'000}, t0).decision, fix_decision::lift);
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 0, {2.9, 1'000}, t0).decision, fix_decision::lift);
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 0, {50.0, std::nullopt}, t0).decision, fix_decision::lift);
+  // A repeat goes to a person whatever is still seen; escalated cases stay with the person.
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 1, bot, t0).decision, fix_decision::to_person);
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::escalated), 0, bot, t0).decision, fix_decision::to_person);
+  lifecycle_settings off;
+  off.verify_messages = 0;
+  EXPECT_EQ(on_customer_fixed(make_case(case_status::open), 0, bot, t0, off).decision, fix_decision::lift);
 }
 
 TEST(DeskLifecycle, SelfHelpFixInOtherStates) {
-  const auto escalated = on_customer_fixed(make_case(case_status::escalated), 0, t0 + 1);
+  const auto escalated = on_customer_fixed(make_case(case_status::escalated), 0, {}, t0 + 1);
   EXPECT_EQ(escalated.decision, fix_decision::to_person);
   EXPECT_EQ(escalated.updated->status, case_status::escalated);
   EXPECT_NE(escalated.reason.find("already looking"), std::string::npos);
 
   for (const auto status : {case_status::monitoring, case_status::resolved}) {
-    const auto out = on_customer_fixed(make_case(status), 0, t0);
+    const auto out = on_customer_fixed(make_case(status), 0, {}, t0);
     EXPECT_EQ(out.decision, fix_decision::not_applicable);
     EXPECT_FALSE(out.updated);
     EXPECT_FALSE(out.reason.empty());

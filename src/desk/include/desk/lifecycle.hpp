@@ -31,6 +31,12 @@
 // - "I have fixed it" (self-help) applies to open and notified cases: the first within
 //   `self_help_window_ms` lifts the hold, releases the held mail and starts monitoring for
 //   `monitoring_ms`; beyond `self_help_limit` in the window the case goes to a person (escalated).
+//   A verified release: while mail is still leaving — the subscriber's last 10 minutes hold
+//   `verify_messages` or more messages (the engine's window, held ones included) and the last came
+//   less than `verify_quiet_ms` ago — the clean-up evidently has not worked yet, so the press is
+//   refused without using up the self-help fix: the customer is told what is still seen and to try
+//   again `advised_wait_ms` after the clean-up. Releasing then would only send the held spam and
+//   bring the hold back. A person's occasional own message does not trip it (fewer than 3).
 //   On an escalated case a person is already involved: the customer is told so and the case stays
 //   escalated. Monitoring and resolved cases: nothing to do.
 // - Operators: note (any case; changes only updated_ms), assign (any unresolved case), release
@@ -66,6 +72,17 @@ struct lifecycle_settings {
   std::int64_t monitoring_ms = 72 * ms_per_hour;       // after a fix or release, before the case resolves
   std::int64_t self_help_limit = 1;                    // "I have fixed it" uses allowed per window
   std::int64_t self_help_window_ms = 30 * ms_per_day;  // the window the caller counts customer_fixed events over
+  double verify_messages = 3;  // "I have fixed it" waits while the last 10 min hold this many messages (0: no check)
+  std::int64_t verify_quiet_ms = 10 * 60'000;  // ... and the last of them came less than this long ago
+};
+
+// What the self-help page asks a customer to wait between the clean-up and "I have fixed it".
+inline constexpr std::int64_t advised_wait_ms = 15 * 60'000;
+
+// What the engine still sees of the subscriber's sending when the customer presses the button.
+struct recent_sending {
+  double messages_10min = 0;                   // messages in the engine's 10-minute window
+  std::optional<std::int64_t> since_last_ms;   // since the last message; empty when none is known
 };
 
 // What the engine's level means for the subscriber's cases.
@@ -98,6 +115,7 @@ level_outcome on_engine_level(const std::optional<ledger::case_row>& unresolved,
 enum class fix_decision {
   lift,            // lift the hold, release the held mail (postsuper -H), write `updated` (monitoring)
   to_person,       // refused as self-help: write `updated` (escalated) and tell the customer `reason`
+  still_sending,   // not yet: mail is still leaving; nothing changes (the fix is not used up), tell `reason`
   not_applicable,  // the case is not in a state where "I have fixed it" means anything; nothing to write
 };
 
@@ -109,8 +127,9 @@ struct fix_outcome {
 
 // The customer pressed "I have fixed it". `self_help_fixes_in_window`: how many customer_fixed events
 // the subscriber's cases got in the last `settings.self_help_window_ms` (ledger::count_events).
-fix_outcome on_customer_fixed(const ledger::case_row& c, std::int64_t self_help_fixes_in_window, std::int64_t now_ms,
-                              const lifecycle_settings& settings = {});
+// `sending`: what the engine sees of the subscriber's mail now (default: nothing known).
+fix_outcome on_customer_fixed(const ledger::case_row& c, std::int64_t self_help_fixes_in_window,
+                              const recent_sending& sending, std::int64_t now_ms, const lifecycle_settings& settings = {});
 
 enum class operator_action { note, assign, release, rehold, escalate, close };
 std::string_view operator_action_name(operator_action a) noexcept;

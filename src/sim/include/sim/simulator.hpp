@@ -24,7 +24,8 @@
 // runs), kept as a ledger::case_row in memory. Notices go out on the desk's tick per the cadence
 // (`notice_due`, `on_notice_sent`); the customer answers per the scenario's `[desk]` response model
 // (sim/scenario.hpp): "I have fixed it" (`on_customer_fixed`: lift → the port releases the hold, the
-// held mail leaves, monitoring) or a support call (a person: escalate, then release). A compromise
+// held mail leaves, monitoring; still sending → the verified release refuses and the customer answers
+// again, drawn afresh from the same model) or a support call (a person: escalate, then release). A compromise
 // whose clean-up worked stops; one whose clean-up failed keeps sending, the engine holds it again and
 // the case escalates. Monitoring ends through `on_tick`. A case open or notified for
 // `unanswered_escalation` without an answer goes to a person. Escalated cases wait for a person; the
@@ -55,6 +56,7 @@
 #include "behavior/engine.hpp"
 #include "campaign/tracker.hpp"
 #include "common/result.hpp"
+#include "desk/lifecycle.hpp"
 #include "identity/directory.hpp"
 #include "relay/decider.hpp"
 #include "sim/scenario.hpp"
@@ -120,6 +122,15 @@ class relay_port {
   virtual ~relay_port() = default;
   virtual result<submission_result> submit(const submission& s) = 0;
   virtual result<void> release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) = 0;
+  // What the engine sees of the subscriber's sending now (the desk's verified release reads it);
+  // nothing where the port cannot tell.
+  virtual desk::recent_sending recent_sending(std::string_view client_addr, std::string_view login,
+                                              std::int64_t now_ms) const {
+    (void)client_addr;
+    (void)login;
+    (void)now_ms;
+    return {};
+  }
   // Whether the simulator runs the abuse desk against this port. A port with a desk of its own (the
   // daemon behind Postfix) says false: its holds then end only at the engine's hold timeout.
   virtual bool simulates_desk() const noexcept { return false; }
@@ -133,6 +144,8 @@ class in_process_relay final : public relay_port {
                    const identity::directory& directory, campaign::tracker* campaigns);
   result<submission_result> submit(const submission& s) override;
   result<void> release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) override;
+  desk::recent_sending recent_sending(std::string_view client_addr, std::string_view login,
+                                      std::int64_t now_ms) const override;
   bool simulates_desk() const noexcept override { return true; }
 
  private:
