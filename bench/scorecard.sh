@@ -206,7 +206,10 @@ if desk_runs:
     w("the held mail; a clean-up that did not work leaves the bot sending, so it is held again and the case escalates; a")
     w("support call goes to a person (docs/SIMULATOR.md, *The abuse desk and the customers' answers*). This replaced the")
     w("fixed `population.cleanup_delay`/`respond_share` release of the issue-5 runs, so every hold above ends when the")
-    w("modelled customer (or a person) acts.")
+    w("modelled customer (or a person) acts. \"I have fixed it\" is a verified release: while the engine still sees the")
+    w("subscriber sending (3 or more messages in its 10-minute window, the last under 10 minutes ago) it is refused without")
+    w("using up the fix, and the customer answers again, drawn afresh from the same model; a customer whose clean-up works")
+    w("presses 15 minutes after it, as the page asks. A bot that happens to pause when the customer presses passes the check.")
     w("")
     w("Customer-response model, sim/scenarios/population.toml `[desk]` (the population runs above):")
     w("")
@@ -225,8 +228,10 @@ if desk_runs:
     w("for the automatic release): `respond`, `call_support_share`, `cleanup_works`; Cetin et al., *Cleaning Up the")
     w("Internet of Evil Things*, NDSS 2019 (92 % remediated within 14 days of a walled-garden quarantine; e-mail-only")
     w("notices had no observable effect). The delay and every legitimate figure are assumptions with no study behind them.")
-    w(f"The model implies about {c['respond']} x {1 - c['call_support_share']:.2f} x {c['cleanup_works']} = "
-      f"{100 * c['respond'] * (1 - c['call_support_share']) * c['cleanup_works']:.0f} % self-help for compromised cases.")
+    w(f"Without the verified release the model implies about {c['respond']} x {1 - c['call_support_share']:.2f} x "
+      f"{c['cleanup_works']} = {100 * c['respond'] * (1 - c['call_support_share']) * c['cleanup_works']:.0f} % self-help "
+      f"for compromised cases; with it a failed clean-up the check sees gets further draws, so the ceiling is "
+      f"{c['respond']} x {1 - c['call_support_share']:.2f} = {100 * c['respond'] * (1 - c['call_support_share']):.0f} %.")
     tc = target.get("compromised", {}); tl = target.get("legitimate", {})
     changes = [f"compromised `{k}` {v}" for k, v in tc.items()] + [f"legitimate `{k}` {v}" for k, v in tl.items()]
     w(f"sim/scenarios/population-desk-target.toml is the stated optimistic model: the same population and desk with "
@@ -235,13 +240,13 @@ if desk_runs:
     w(f"The self-help share counts only cases opened {final_after} or more before the end of the run (their outcome is")
     w("final), so it comes from 30-day runs; the 48 h and 7 d scenario-file runs open cases but have none final.")
     w("")
-    w("| model | seed | cases opened (legitimate) | self-help | escalated: support call / repeat / re-offence / fix failed / unanswered | resolved by a person | still open (monitoring) | notices | first notice p50 / max | opened to resolved p50 / p90 | final cases | self-help share |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w("| model | seed | cases opened (legitimate) | self-help | \"fixed\" refused: still sending | escalated: support call / repeat / re-offence / fix failed / unanswered | resolved by a person | still open (monitoring) | notices | first notice p50 / max | opened to resolved p50 / p90 | final cases | self-help share |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, _, runs in desk_runs:
         for r in runs:
             x = r["desk"]; n = x["open_to_first_notice"]; t = x["time_to_resolution"]
             w(f"| {label} | {r['run']['seed']} | {x['cases_opened']} ({x['cases_opened'] - x['compromised_cases']}) | "
-              f"{x['resolved_self_help']} | {x['escalated']}: {x['escalated_support_call']} / {x['escalated_repeat']} / "
+              f"{x['resolved_self_help']} | {x.get('fixes_refused', '-')} | {x['escalated']}: {x['escalated_support_call']} / {x['escalated_repeat']} / "
               f"{x['escalated_reoffence']} / {x['escalated_fix_failed']} / {x['escalated_unanswered']} | {x['resolved_by_person']} | "
               f"{x['open_at_end']} ({x['monitoring_at_end']}) | {x['notices_sent']} | "
               f"{dur(n['p50_ms']) if n['samples_ms'] else '-'} / {dur(n['max_ms']) if n['samples_ms'] else '-'} | "

@@ -612,7 +612,10 @@ class desk_routes {
             "</ol>";
     if (c->status == ledger::case_status::open || c->status == ledger::case_status::notified) {
       body += "<form method=\"post\" action=\"/help/" + token +
-              "/fixed\"><p>When you have done this, tell us. We will deliver the waiting messages at once.</p>"
+              "/fixed\"><p>When you have done this, leave your devices switched on for " +
+              std::to_string(desk::advised_wait_ms / 60'000) +
+              " minutes, then tell us. We check that this mail no longer leaves your connection and deliver the "
+              "waiting messages at once.</p>"
               "<button type=\"submit\" id=\"fixed\">I have fixed it</button></form>";
     } else if (c->status == ledger::case_status::escalated) {
       body += "<p>A member of our team is looking at your case and will contact you.</p>";

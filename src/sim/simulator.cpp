@@ -747,6 +747,7 @@ struct sim_case {
   std::int64_t delay_ms = 0;
   std::int64_t answer_at = -1;  // when the answer event is due (-1: none scheduled)
   std::uint32_t tries = 0;      // answers drawn again after "still sending" (verified release)
+  std::int64_t cleaned_at = -1;  // a clean-up that works: when it happens (see plan_answer)
 };
 
 // The desk's per-subscriber memory (the ledger's queries in the daemon).
@@ -1136,16 +1137,16 @@ result<scorecard> simulator::run(relay_port& port) {
   };
 
   // A customer whose clean-up works did it desk::advised_wait_ms before pressing "I have fixed it", as
-  // the self-help page asks: the bot stops then (the `cleaned` event), and a held bot is fast-forwarded
-  // only that far. Any other answer comes at `answer_at` itself.
-  const auto fast_forward_end = [&](const sim_case& c) {
-    return c.cleanup_works && !c.calls ? c.answer_at - desk::advised_wait_ms : c.answer_at;
-  };
-  const auto plan_answer = [&](std::size_t idx, std::int64_t at) {
+  // the self-help page asks, but not before they could know (`told`: the first notice, or the
+  // refusal): the bot stops then (the `cleaned` event), and a held bot is fast-forwarded only that
+  // far. Any other answer comes at `answer_at` itself.
+  const auto fast_forward_end = [&](const sim_case& c) { return c.cleaned_at >= 0 ? c.cleaned_at : c.answer_at; };
+  const auto plan_answer = [&](std::size_t idx, std::int64_t told, std::int64_t at) {
     sim_case& c = cases[idx];
     c.answer_at = at;
+    c.cleaned_at = c.cleanup_works && !c.calls ? std::clamp(at - desk::advised_wait_ms, told, at) : -1;
     push_case_event(at, ev_kind::answer, idx);
-    if (c.cleanup_works && !c.calls) push_case_event(fast_forward_end(c), ev_kind::cleaned, idx);
+    if (c.cleaned_at >= 0) push_case_event(c.cleaned_at, ev_kind::cleaned, idx);
     if (subscriber_state& st = w.subs[c.sub]; st.held) st.cleanup_at = fast_forward_end(c);
   };
 
@@ -1193,7 +1194,7 @@ result<scorecard> simulator::run(relay_port& port) {
     desk_card.cases_opened++;
     push_case_event(first_notice, ev_kind::notice, idx);
     // Re-planned if the first notice comes later.
-    if (cases[idx].acts) plan_answer(idx, first_notice + cases[idx].delay_ms);
+    if (cases[idx].acts) plan_answer(idx, first_notice, first_notice + cases[idx].delay_ms);
     push_case_event(now + desk.unanswered_escalation_ms, ev_kind::unanswered, idx);
   };
   // The hold is lifted (self-help or a person's release): the engine releases the subscriber, the
@@ -1246,7 +1247,7 @@ result<scorecard> simulator::run(relay_port& port) {
             c.first_notice_ms = now;
             desk_card.open_to_first_notice.samples_ms.push_back(now - c.row.opened_ms);
             if (c.acts && c.answer_at < 0) {  // the daily cap held the first notice back: the answer follows it
-              plan_answer(idx, now + c.delay_ms);
+              plan_answer(idx, now, now + c.delay_ms);
             }
           }
         }
@@ -1284,7 +1285,7 @@ result<scorecard> simulator::run(relay_port& port) {
           c.calls = r.chance(model.call_support_share);
           c.cleanup_works = c.compromised && r.chance(model.cleanup_works);
           const double delay = model.delay_median_ms * std::exp(model.delay_sigma * r.normal());
-          plan_answer(idx, now + static_cast<std::int64_t>(std::min(delay, static_cast<double>(m.opts.duration_ms))));
+          plan_answer(idx, now, now + static_cast<std::int64_t>(std::min(delay, static_cast<double>(m.opts.duration_ms))));
           return {};
         }
         if (out.decision == desk::fix_decision::lift) {
@@ -1299,6 +1300,7 @@ result<scorecard> simulator::run(relay_port& port) {
         return {};
       }
       case ev_kind::cleaned:
+        if (now != c.cleaned_at || c.first_notice_ms < 0) return {};  // re-planned since, or nobody told yet
         if (const std::int32_t comp = w.subs[c.sub].compromise; comp >= 0) {
           w.compromises[static_cast<std::size_t>(comp)].stopped = true;
         }
