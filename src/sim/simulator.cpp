@@ -1137,14 +1137,15 @@ result<scorecard> simulator::run(relay_port& port) {
   };
 
   // A customer whose clean-up works did it desk::advised_wait_ms before pressing "I have fixed it", as
-  // the self-help page asks, but not before they could know (`told`: the first notice, or the
-  // refusal): the bot stops then (the `cleaned` event), and a held bot is fast-forwarded only that
-  // far. Any other answer comes at `answer_at` itself.
+  // the self-help page asks; one pressing sooner after being told (`told`: the first notice, or the
+  // refusal) cleaned up halfway between reading and pressing — a clean-up takes time. The bot stops
+  // then (the `cleaned` event), and a held bot is fast-forwarded only that far. Any other answer
+  // comes at `answer_at` itself.
   const auto fast_forward_end = [&](const sim_case& c) { return c.cleaned_at >= 0 ? c.cleaned_at : c.answer_at; };
   const auto plan_answer = [&](std::size_t idx, std::int64_t told, std::int64_t at) {
     sim_case& c = cases[idx];
     c.answer_at = at;
-    c.cleaned_at = c.cleanup_works && !c.calls ? std::clamp(at - desk::advised_wait_ms, told, at) : -1;
+    c.cleaned_at = c.cleanup_works && !c.calls ? std::clamp(at - desk::advised_wait_ms, told + (at - told) / 2, at) : -1;
     push_case_event(at, ev_kind::answer, idx);
     if (c.cleaned_at >= 0) push_case_event(c.cleaned_at, ev_kind::cleaned, idx);
     if (subscriber_state& st = w.subs[c.sub]; st.held) st.cleanup_at = fast_forward_end(c);
