@@ -288,7 +288,7 @@ class milter_connection final : public drainable, public std::enable_shared_from
 
   // End of message. A message up to server.inline_verdict_bytes is decided right here on the loop:
   // its parse and score take tens of microseconds, less than the two thread wake-ups and the timer a
-  // hand-off costs (measured in BENCHMARKS.md, "Levers on the 0.90x bar"), and the policy service
+  // hand-off costs (measured in BENCHMARKS.md, "Verdicts on the loop"), and the policy service
   // answers on the loop the same way. A larger one is computed on a worker, with a deadline timer on
   // the loop answering the fallback if the worker is late; whichever comes first answers.
   void decide() {
