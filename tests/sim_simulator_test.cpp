@@ -363,8 +363,8 @@ TEST(Simulator, AVerifiedReleaseGivesAFailedCleanUpASecondTry) {
   EXPECT_GT(v.fixes_refused, 5u);
   EXPECT_LT(v.escalated_fix_failed, u.escalated_fix_failed);
   EXPECT_GT(v.compromised_resolved_self_help, u.compromised_resolved_self_help);
-  EXPECT_NE(pw::sim::render_text(verified.card).find("refused while mail still left " + std::to_string(v.fixes_refused)),
-            std::string::npos);
+  const std::string refused = "refused while mail still left " + std::to_string(v.fixes_refused);
+  EXPECT_NE(pw::sim::render_text(verified.card).find(refused), std::string::npos);
 }
 
 TEST(Simulator, ASupportCallIsAPersonsCase) {

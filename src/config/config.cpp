@@ -961,7 +961,8 @@ const registry<settings>& settings_registry() {
             [](auto& s) -> auto& { return s.campaigns.tracker.window_ms; },
             "The window in which campaigns.k distinct subscribers make a campaign active."),
         make_option<settings>(
-            "campaigns.similarity", real_codec{0.05, 1.0}, [](auto& s) -> auto& { return s.campaigns.tracker.similarity; },
+            "campaigns.similarity", real_codec{0.05, 1.0},
+            [](auto& s) -> auto& { return s.campaigns.tracker.similarity; },
             "Minimum estimated similarity of a message to a campaign's template to join it."),
         make_option<settings>(
             "campaigns.expire_idle", duration_codec{60'000, 365LL * 24 * 3600 * 1000},
@@ -1060,8 +1061,7 @@ const registry<settings>& settings_registry() {
             [](auto& s) -> auto& { return s.desk.cases.self_help_window_ms; },
             "The window desk.self_help_limit counts over."),
         make_option<settings>(
-            "desk.verify_messages", real_codec{0.0, 1e6},
-            [](auto& s) -> auto& { return s.desk.cases.verify_messages; },
+            "desk.verify_messages", real_codec{0.0, 1e6}, [](auto& s) -> auto& { return s.desk.cases.verify_messages; },
             "A verified release: \"I have fixed it\" is refused, without using up the self-help fix, while "
             "the subscriber's last 10 minutes still hold this many messages (held ones included) and mail "
             "is still coming (desk.verify_quiet): the "
@@ -1090,8 +1090,7 @@ const registry<settings>& settings_registry() {
             "How long after a case opens the first notice goes out."),
         make_option<settings>(
             "desk.reminder_interval", duration_codec{3'600'000, 30LL * 24 * 3600 * 1000},
-            [](auto& s) -> auto& { return s.desk.cadence.reminder_interval_ms; },
-            "Time between notices of one case."),
+            [](auto& s) -> auto& { return s.desk.cadence.reminder_interval_ms; }, "Time between notices of one case."),
         make_option<settings>(
             "desk.max_reminders", integer_codec<std::int64_t>{0, 100},
             [](auto& s) -> auto& { return s.desk.cadence.max_reminders; }, "Reminders after the first notice."),

@@ -144,7 +144,8 @@ fix_outcome on_customer_fixed(const case_row& c, std::int64_t self_help_fixes_in
                  " messages in the last 10 minutes, the last one " +
                  (minutes == 0 ? std::string("less than a minute ago") : std::to_string(minutes) + " min ago") +
                  ", so the clean-up has not worked yet. Please go through the steps again (or ask someone to help), "
-                 "wait " + std::to_string(advised_wait_ms / 60'000) +
+                 "wait " +
+                 std::to_string(advised_wait_ms / 60'000) +
                  " minutes after the last one, and press the button again; your self-help release is still there "
                  "for you";
     return out;

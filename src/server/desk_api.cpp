@@ -558,8 +558,8 @@ class desk_routes {
                          "<p id=\"outcome\">released</p>");
       }
       if (answer->decision == desk::fix_decision::still_sending) {
-        return help_page(200, "Your connection is still sending mail", "We cannot lift the hold yet: " + answer->reason + ".",
-                         "<p id=\"outcome\">sending</p>");
+        return help_page(200, "Your connection is still sending mail",
+                         "We cannot lift the hold yet: " + answer->reason + ".", "<p id=\"outcome\">sending</p>");
       }
       if (answer->decision == desk::fix_decision::not_applicable) {
         return help_page(200, "Nothing more to do",

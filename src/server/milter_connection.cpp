@@ -317,13 +317,13 @@ class milter_connection final : public drainable, public std::enable_shared_from
       self->_svc.metrics().fallback_deadline.add();
       self->answer_fallback(p, "deadline");
     });
-    asio::post(_svc.workers(), [self = shared_from_this(), p = _pending, rt, env = std::move(_env),
-                                raw = std::move(_raw)]() mutable {
-      verdict v = compute(self->_svc, *rt, env, raw);
-      asio::post(self->_socket.get_executor(), [self, p, env = std::move(env), v = std::move(v)]() mutable {
-        self->deliver(p, env, std::move(v));
-      });
-    });
+    asio::post(_svc.workers(),
+               [self = shared_from_this(), p = _pending, rt, env = std::move(_env), raw = std::move(_raw)]() mutable {
+                 verdict v = compute(self->_svc, *rt, env, raw);
+                 asio::post(self->_socket.get_executor(), [self, p, env = std::move(env), v = std::move(v)]() mutable {
+                   self->deliver(p, env, std::move(v));
+                 });
+               });
     reset_message();
   }
 

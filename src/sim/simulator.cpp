@@ -1145,7 +1145,8 @@ result<scorecard> simulator::run(relay_port& port) {
   const auto plan_answer = [&](std::size_t idx, std::int64_t told, std::int64_t at) {
     sim_case& c = cases[idx];
     c.answer_at = at;
-    c.cleaned_at = c.cleanup_works && !c.calls ? std::clamp(at - desk::advised_wait_ms, told + (at - told) / 2, at) : -1;
+    c.cleaned_at =
+        c.cleanup_works && !c.calls ? std::clamp(at - desk::advised_wait_ms, told + (at - told) / 2, at) : -1;
     push_case_event(at, ev_kind::answer, idx);
     if (c.cleaned_at >= 0) push_case_event(c.cleaned_at, ev_kind::cleaned, idx);
     if (subscriber_state& st = w.subs[c.sub]; st.held) st.cleanup_at = fast_forward_end(c);
@@ -1286,7 +1287,8 @@ result<scorecard> simulator::run(relay_port& port) {
           c.calls = r.chance(model.call_support_share);
           c.cleanup_works = c.compromised && r.chance(model.cleanup_works);
           const double delay = model.delay_median_ms * std::exp(model.delay_sigma * r.normal());
-          plan_answer(idx, now, now + static_cast<std::int64_t>(std::min(delay, static_cast<double>(m.opts.duration_ms))));
+          plan_answer(idx, now,
+                      now + static_cast<std::int64_t>(std::min(delay, static_cast<double>(m.opts.duration_ms))));
           return {};
         }
         if (out.decision == desk::fix_decision::lift) {

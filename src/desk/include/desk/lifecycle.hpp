@@ -81,8 +81,8 @@ inline constexpr std::int64_t advised_wait_ms = 15 * 60'000;
 
 // What the engine still sees of the subscriber's sending when the customer presses the button.
 struct recent_sending {
-  double messages_10min = 0;                   // messages in the engine's 10-minute window
-  std::optional<std::int64_t> since_last_ms;   // since the last message; empty when none is known
+  double messages_10min = 0;                  // messages in the engine's 10-minute window
+  std::optional<std::int64_t> since_last_ms;  // since the last message; empty when none is known
 };
 
 // What the engine's level means for the subscriber's cases.
@@ -129,7 +129,8 @@ struct fix_outcome {
 // the subscriber's cases got in the last `settings.self_help_window_ms` (ledger::count_events).
 // `sending`: what the engine sees of the subscriber's mail now (default: nothing known).
 fix_outcome on_customer_fixed(const ledger::case_row& c, std::int64_t self_help_fixes_in_window,
-                              const recent_sending& sending, std::int64_t now_ms, const lifecycle_settings& settings = {});
+                              const recent_sending& sending, std::int64_t now_ms,
+                              const lifecycle_settings& settings = {});
 
 enum class operator_action { note, assign, release, rehold, escalate, close };
 std::string_view operator_action_name(operator_action a) noexcept;

@@ -111,7 +111,7 @@ struct desk_score {
   std::uint64_t open_at_end = 0;
   std::uint64_t monitoring_at_end = 0;  // of open_at_end: lifted by self-help, monitoring not over yet
   std::uint64_t notices_sent = 0;
-  std::uint64_t fixes_refused = 0;  // "I have fixed it" refused while mail still left (verified release)
+  std::uint64_t fixes_refused = 0;       // "I have fixed it" refused while mail still left (verified release)
   latency_summary open_to_first_notice;  // the case opening (throttle or hold) to its first notice
   latency_summary time_to_resolution;    // opened to resolved, every resolved case
   // The cases whose outcome is final: opened at least `final_after_ms` (unanswered escalation +
