@@ -86,6 +86,9 @@ void add_simulate_options(CLI::App& cmd, simulate_options& o) {
   cmd.add_flag("--no-desk", o.no_desk,
                "do not simulate the abuse desk and its customers' answers (for a run compared with "
                "--through-postfix, where nobody answers the daemon's desk)");
+  cmd.add_flag("--no-bounces", o.no_bounces,
+               "relayed mail to non-existent recipients does not bounce back to the engine (for a run "
+               "compared with --through-postfix, whose relay delivers to a sink that bounces nothing)");
   cmd.add_flag("--through-postfix", o.through_postfix,
                "send the traffic as SMTP into a Postfix relay that runs portwarden serve (clock = \"api\")");
   cmd.add_option("--smtp", o.smtp, "the relay's SMTP address (with --through-postfix)")->capture_default_str();
@@ -159,6 +162,7 @@ int run_simulate(const simulate_options& o) {
   ro.duration_ms = *duration;
   ro.seed = o.seed;
   ro.desk = !o.no_desk;
+  ro.bounces = !o.no_bounces;
   ro.hold_timeout_ms = settings.engine.hold_timeout_ms;
   // The bar only on a terminal (a log would fill with carriage returns); the same tick samples
   // the tracker's active campaigns for the scorecard's peak (in process only: through Postfix the

@@ -36,6 +36,7 @@ struct simulate_options {
   bool quiet = false;         // no progress bar
   std::size_t variants = 200; // per spam campaign
   bool no_desk = false;       // in process: do not simulate the abuse desk and its customers
+  bool no_bounces = false;    // in process: no bounces of invalid recipients reach the engine
   // --through-postfix
   bool through_postfix = false;
   std::string smtp = "127.0.0.1:10025";  // the Postfix relay's smtpd

@@ -3,8 +3,10 @@
 // of the struct, so padding and the in-memory layout never leak into the store.
 // Version 2 appends the deferred-attempts counter (f32) and the plan key (u64) to version 1; version
 // 3 appends the campaign messages (f32), their spam-probability sum (f32) and the largest
-// distinct-subscriber count (u8). Versions 1 and 2 are still read: states stored before an upgrade
-// (holds among them) survive it.
+// distinct-subscriber count (u8). Version 4 has the size and layout of version 3; the second row of
+// the churn block (the day's sender and client changes until version 3) carries the hour's and the
+// day's hard bounces instead. Versions 1 to 3 are still read (their day of churn is dropped, and
+// they restore without bounces): states stored before an upgrade (holds among them) survive it.
 #include "state.hpp"
 
 #include <xxhash.h>
@@ -16,10 +18,10 @@ namespace pw::behavior::detail {
 namespace {
 
 constexpr std::uint8_t magic[4] = {'P', 'W', 'B', 'S'};
-constexpr std::uint8_t version = 3;
+constexpr std::uint8_t version = 4;
 constexpr std::size_t header_bytes = 4 + 1;
 constexpr std::size_t v1_payload_bytes = header_bytes + 8 +
-                                         4 * (window_count * metric_count + churn_windows * churn_count) +
+                                         4 * (window_count * metric_count + 2 * churn_count) +
                                          8 * 2 * bloom_words + 4 * 2 + 4 * 2 + 4 * 3 + 2 + 4;
 constexpr std::size_t v2_payload_bytes = v1_payload_bytes + 4 + 8;
 constexpr std::size_t v3_payload_bytes = v2_payload_bytes + 4 + 4 + 1;
@@ -89,11 +91,11 @@ std::vector<std::byte> encode(const subscriber_state& s, std::uint64_t plan) {
       w.f32(v);
     }
   }
-  for (const auto& row : s.c.churn) {
-    for (float v : row) {
-      w.f32(v);
-    }
+  for (float v : s.c.churn) {
+    w.f32(v);
   }
+  w.f32(s.c.bounces_hour);
+  w.f32(s.c.bounces_day);
   for (const auto& gen : s.bloom) {
     for (std::uint64_t v : gen) {
       w.uint(v, 8);
@@ -135,7 +137,8 @@ result<decoded_state> decode(std::span<const std::byte> blob) {
     return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(blob_version) +
                                          ", this build reads versions 1 to " + std::to_string(version));
   }
-  constexpr std::size_t payload_bytes_of[] = {0, v1_payload_bytes, v2_payload_bytes, v3_payload_bytes};
+  constexpr std::size_t payload_bytes_of[] = {0, v1_payload_bytes, v2_payload_bytes, v3_payload_bytes,
+                                             v3_payload_bytes};
   const std::size_t payload_bytes = payload_bytes_of[blob_version];
   if (blob.size() != payload_bytes + checksum_bytes) {
     return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(blob_version) + " has " +
@@ -154,10 +157,14 @@ result<decoded_state> decode(std::span<const std::byte> blob) {
       v = r.f32();
     }
   }
-  for (auto& row : s.c.churn) {
-    for (float& v : row) {
-      v = r.f32();
-    }
+  for (float& v : s.c.churn) {
+    v = r.f32();
+  }
+  if (blob_version >= 4) {
+    s.c.bounces_hour = r.f32();
+    s.c.bounces_day = r.f32();
+  } else {
+    r.uint(8);  // the day's sender and client changes (two f32), no longer kept
   }
   for (auto& gen : s.bloom) {
     for (std::uint64_t& v : gen) {
@@ -193,11 +200,10 @@ result<decoded_state> decode(std::span<const std::byte> blob) {
       ok = ok && plausible(v);
     }
   }
-  for (const auto& row : s.c.churn) {
-    for (float v : row) {
-      ok = ok && plausible(v);
-    }
+  for (float v : s.c.churn) {
+    ok = ok && plausible(v);
   }
+  ok = ok && plausible(s.c.bounces_hour) && plausible(s.c.bounces_day);
   if (!ok) {
     return make_error(errc::invalid_input, "behaviour state blob holds a negative or non-finite counter");
   }

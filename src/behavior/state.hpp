@@ -28,9 +28,6 @@ enum metric : std::size_t {
   metric_count
 };
 enum churn_metric : std::size_t { c_sender, c_helo, churn_count };
-// Churn is kept for the 1 h and 24 h windows only: changes per minute say nothing a person acts on.
-inline constexpr std::size_t churn_windows = 2;
-inline constexpr std::size_t churn_first_window = 2;  // window::one_hour
 
 inline constexpr std::size_t bloom_words = 3;  // 192 bits per generation
 inline constexpr std::size_t bloom_bits = bloom_words * 64;
@@ -106,7 +103,13 @@ class compact_id {
 
 struct counters {
   std::array<std::array<float, metric_count>, window_count> win{};
-  std::array<std::array<float, churn_count>, churn_windows> churn{};
+  // Sender and client changes over the hour only: changes per minute say nothing a person acts on,
+  // and the day's count (kept until blob version 3) decided nothing; its 8 bytes now hold the bounces.
+  std::array<float, churn_count> churn{};
+  // Hard bounces (5xx in the relay's delivery log) of mail this subscriber relayed, decayed like the
+  // 1 h and 24 h windows; compared with the recipients of the same windows.
+  float bounces_hour = 0;
+  float bounces_day = 0;
   // Attempts to new recipients deferred at RCPT while throttled, over 10 min only: it explains a
   // hold in words; the attempts themselves are evidence through `win` like messages.
   float deferred_attempts = 0;
@@ -179,7 +182,7 @@ struct decoded_state {
 
 // Every field but `id` (left empty) and the dirty flag (clear). Reads versions 1 (no plan, no
 // deferred-attempts counter, no campaign counters: all restore as absent), 2 (no campaign
-// counters) and 3. errc::corrupt on a bad size, checksum,
+// counters), 3 (no bounces; its day of churn is skipped) and 4. errc::corrupt on a bad size, checksum,
 // magic or version; errc::invalid_input on impossible values (negative or non-finite counters,
 // unknown level or flags).
 result<decoded_state> decode(std::span<const std::byte> blob);

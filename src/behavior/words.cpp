@@ -103,6 +103,9 @@ std::string describe(const reason& r) {
     case reason_code::campaign:
       return count(r.a) + " of " + count(r.c) + " messages in " + w + " belonged to campaigns sent by " +
              (r.b >= 255 ? std::string("255 or more") : count(r.b)) + " subscribers";
+    case reason_code::hard_bounces:
+      return count(r.a) + " hard bounces (addresses that do not exist or refused the mail) for " + count(r.b) +
+             " recipients in " + w;
   }
   return "unknown reason";
 }
@@ -173,7 +176,7 @@ result<void> validate(const engine_settings& s) {
       }
     }
     if (!(p.novelty_weight >= 0 && p.content_weight >= 0 && p.churn_weight >= 0 && p.campaign_weight >= 0 &&
-          p.takeover_weight >= 0)) {
+          p.takeover_weight >= 0 && p.bounce_weight >= 0)) {
       return bad(where + "weights must be >= 0");
     }
     if (!(p.throttle_messages_per_hour >= 0)) {

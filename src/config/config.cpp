@@ -740,6 +740,11 @@ const registry<behavior::plan_settings>& plan_registry() {
             "Stolen-credential pattern: spammy mail (mean probability >= 0.9) mostly to new recipients from a "
             "client that changed twice in the hour reaches hold at 1; 0 turns it off."),
         make_option<P>(
+            "bounce_weight", weight, [](auto& p) -> auto& { return p.bounce_weight; },
+            "How much hard bounces from the delivery log (ingest.maillog) count: 5 or more in a day at 20 % or "
+            "more of the day's recipients throttle; with a client changing in the hour, the hour's bounces "
+            "hold; 0 turns them off."),
+        make_option<P>(
             "throttle_messages_per_hour", per_day, [](auto& p) -> auto& { return p.throttle_messages_per_hour; },
             "While throttled, messages per hour accepted before further ones are deferred."),
     };
@@ -836,6 +841,7 @@ const registry<settings>& settings_registry() {
          "campaign sent by campaigns.k distinct subscribers is active and is evidence for each of them."},
         {"store", "The embedded store: subscriber state snapshots, the decision log and held messages."},
         {"privacy", "Keyed one-way hashing of recipients, domains, senders and HELO names."},
+        {"ingest", "Evidence from after the relay: hard bounces in the Postfix delivery log."},
         {"subscribers",
          "Who is sending: SASL logins and client addresses mapped to subscriber ids and plans. An unlisted "
          "login is its own id; an unlisted address becomes `ip:<address>`; both get engine.default_plan."},
@@ -986,6 +992,26 @@ const registry<settings>& settings_registry() {
             "store.decision_retention", duration_codec{3'600'000, 3650LL * 24 * 3600 * 1000},
             [](auto& s) -> auto& { return s.store.decision_retention_ms; },
             "Decisions older than this are pruned from the log."),
+
+        make_option<settings>(
+            "ingest.maillog", path_codec{}, [](auto& s) -> auto& { return s.ingest.maillog; },
+            "The relay's Postfix delivery log, read as it grows (a syslog file such as /var/log/mail.log, "
+            "or Postfix's own maillog_file; rotation is followed). Hard bounces of mail Portwarden let "
+            "through count as evidence (engine.plans[].bounce_weight). Needs read access for server.user. "
+            "\"\" = no bounce evidence."),
+        make_option<settings>(
+            "ingest.maillog_poll", duration_codec{50, 60'000},
+            [](auto& s) -> auto& { return s.ingest.maillog_poll_ms; },
+            "How often the delivery log is checked for new lines."),
+        make_option<settings>(
+            "ingest.attribution_capacity", integer_codec<std::size_t>{0, 100'000'000},
+            [](auto& s) -> auto& { return s.ingest.attribution_capacity; },
+            "Memory bound (~100 bytes each): how many relayed messages' queue ids are remembered, so that "
+            "their bounces find the subscriber."),
+        make_option<settings>(
+            "ingest.attribution_ttl", duration_codec{60'000, 30LL * 24 * 3600 * 1000},
+            [](auto& s) -> auto& { return s.ingest.attribution_ttl_ms; },
+            "How long a relayed message's queue id is remembered; a bounce later than this is not evidence."),
 
         make_option<settings>(
             "privacy.secret_file", path_codec{}, [](auto& s) -> auto& { return s.privacy.secret_file; },

@@ -90,6 +90,11 @@ outcome decider::at_recipient(const identity::directory& dir, std::string_view s
   return finish(std::move(who), d, std::nullopt);
 }
 
+outcome decider::bounced(identity::resolution who, std::uint32_t hard_bounces, std::int64_t now_ms) const {
+  const std::optional<behavior::decision> d = _engine.on_bounce(who.who.id, now_ms, hard_bounces);
+  return finish(std::move(who), d.value_or(behavior::decision{}), std::nullopt);
+}
+
 outcome decider::finish(identity::resolution who, behavior::decision d, std::optional<double> probability,
                         campaign::membership campaign) const {
   outcome out;

@@ -25,6 +25,7 @@
 #include "api.hpp"
 #include "desk_api.hpp"
 #include "desk_service.hpp"
+#include "maillog_follower.hpp"
 #include "ledger/sqlite_ledger.hpp"
 #include "connections.hpp"
 #include "http/server.hpp"
@@ -378,6 +379,8 @@ int serve(const std::string& config_path) {
   daemon d(loop, svc, listeners, std::move(routes));
   d.start();
   svc.start_snapshot_thread();
+  maillog_follower bounces(svc);
+  bounces.start();
   if (desk) {
     desk->start();
   }
@@ -394,6 +397,7 @@ int serve(const std::string& config_path) {
 
   // The loop is stopped: no connection is served any more. Let workers finish what they hold, then
   // write everything that is still only in memory.
+  bounces.stop();
   svc.stop_snapshot_thread();
   svc.workers().join();
   svc.flush_to_store(svc.now_ms(), true);

@@ -445,6 +445,8 @@ class milter_connection final : public drainable, public std::enable_shared_from
                          o.who.who);
     if (o.decision.act == behavior::action::hold && !env.queue_id.empty()) {
       _svc.record_held(o.who.who.id, env.queue_id, now);
+    } else if (o.decision.act == behavior::action::accept || o.decision.act == behavior::action::tag) {
+      _svc.record_relayed(env.queue_id, o.who, now);
     }
     if (o.who.failure) {
       _svc.metrics().identity_failures.add();

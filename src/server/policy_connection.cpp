@@ -166,6 +166,9 @@ class policy_connection final : public drainable, public std::enable_shared_from
   }
 
   void record(const relay::envelope& env, const relay::outcome& o) {
+    if (o.decision.act == behavior::action::accept || o.decision.act == behavior::action::tag) {
+      _svc.record_relayed(env.queue_id, o.who, _svc.now_ms());
+    }
     _svc.record_decision(store::decision_record{_svc.now_ms(), o.who.who.id, env.queue_id,
                                                 std::string(behavior::action_name(o.decision.act)),
                                                 std::string(behavior::level_name(o.decision.lvl)),

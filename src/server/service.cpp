@@ -65,6 +65,10 @@ service_metrics::service_metrics(telemetry::registry& r)
       notices(r.add_counter("portwarden_notices_total", "Customer notices the relay accepted")),
       notice_failures(r.add_counter("portwarden_notice_failures_total",
                                     "Customer notices the relay refused or could not take (retried)")),
+      bounces_attributed(r.add_counter("portwarden_bounces_total",
+                                       "Hard bounces read from the delivery log, by whether the message was ours",
+                                       {{"attributed", "yes"}})),
+      bounces_unattributed(r.add_counter("portwarden_bounces_total", "", {{"attributed", "no"}})),
       reloads(r.add_counter("portwarden_reloads_total", "Configuration reloads applied")),
       reload_failures(r.add_counter("portwarden_reload_failures_total", "Configuration reloads refused")),
       connections(r.add_gauge("portwarden_connections", "Open milter, policy and HTTP connections")),
@@ -95,6 +99,7 @@ service::service(boost::asio::io_context& loop, std::shared_ptr<const runtime> i
       _fingerprints(std::move(fingerprints)),
       _tracker(_runtime->settings.campaigns.tracker, _fingerprints.opts().bins,
                config::read_deployment_secret(_runtime->settings.privacy)),
+      _attribution(_runtime->settings.ingest.attribution_capacity, _runtime->settings.ingest.attribution_ttl_ms),
       _store(std::move(store)),
       _metrics(_registry),
       _clock(_runtime->settings.server.clock),
@@ -107,6 +112,7 @@ service::~service() {
 
 void service::replace(std::shared_ptr<const runtime> next) {
   _engine.reconfigure(next->settings.engine);
+  _attribution.set_limits(next->settings.ingest.attribution_capacity, next->settings.ingest.attribution_ttl_ms);
   std::atomic_store(&_runtime, std::move(next));
 }
 
@@ -168,6 +174,10 @@ void service::record_held(std::string subscriber, std::string queue_id, std::int
   }
   std::lock_guard lock(_queue_mutex);
   _held.push_back(held_entry{std::move(subscriber), std::move(queue_id), at_ms});
+}
+
+void service::record_relayed(std::string_view queue_id, const identity::resolution& who, std::int64_t at_ms) {
+  _attribution.remember(queue_id, who, at_ms);
 }
 
 void service::flush_to_store(std::int64_t now_ms, bool snapshot_states) {

@@ -24,6 +24,7 @@
 #include "classify/model.hpp"
 #include "config/config.hpp"
 #include "identity/directory.hpp"
+#include "ingest/attribution.hpp"
 #include "relay/decider.hpp"
 #include "store/state_store.hpp"
 #include "telemetry/registry.hpp"
@@ -57,6 +58,8 @@ struct service_metrics {
   telemetry::counter& desk_errors;
   telemetry::counter& notices;
   telemetry::counter& notice_failures;
+  telemetry::counter& bounces_attributed;
+  telemetry::counter& bounces_unattributed;
   telemetry::counter& reloads;
   telemetry::counter& reload_failures;
   telemetry::gauge& connections;
@@ -108,6 +111,10 @@ class service {
   // abuse desk, when there is one.
   void record_decision(store::decision_record d, const identity::subscriber& who);
   void record_held(std::string subscriber, std::string queue_id, std::int64_t at_ms);
+  // A message let through (accept or tag, not held): its queue id is remembered, so that hard
+  // bounces in the delivery log (ingest.maillog) find `who`. Thread-safe.
+  void record_relayed(std::string_view queue_id, const identity::resolution& who, std::int64_t at_ms);
+  ingest::queue_attribution& attribution() { return _attribution; }
   // Writes engine changes, queued decisions and held ids now (snapshot thread, and at shutdown).
   void flush_to_store(std::int64_t now_ms, bool snapshot_states);
   // Restores subscriber and campaign state from the store; returns how many records were restored.
@@ -142,6 +149,7 @@ class service {
   relay::decider _decider;
   fingerprint::fingerprinter _fingerprints;
   campaign::tracker _tracker;
+  ingest::queue_attribution _attribution;
   std::unique_ptr<store::state_store> _store;
   telemetry::registry _registry;
   service_metrics _metrics;

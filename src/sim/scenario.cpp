@@ -236,6 +236,8 @@ std::map<std::string, binder> population_keys(population_settings& p) {
       {"hijack_weekly_rate", share(p.hijack_weekly_rate)},
       {"retry_delays", durations_list(p.retry_delays_ms)},
       {"retry_horizon", duration(p.retry_horizon_ms)},
+      {"invalid_recipient_share", share(p.invalid_recipient_share)},
+      {"bounce_delay", span_of(p.bounce_delay_ms, true, 0, day_ms)},
       {"cleanup_delay", moved_to_desk("desk.compromised.delay_median and desk.legitimate.delay_median")},
       {"respond_share", moved_to_desk("desk.compromised.respond and desk.legitimate.respond")},
   };

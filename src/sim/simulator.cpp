@@ -215,6 +215,14 @@ result<void> in_process_relay::release(std::string_view client_addr, std::string
   return {};
 }
 
+behavior::level in_process_relay::bounced(std::string_view client_addr, std::string_view login,
+                                         std::uint32_t hard_bounces, std::int64_t now_ms, std::string& reasons) {
+  const identity::resolution who = identity::resolve(_directory, login, client_addr, {});
+  const relay::outcome o = _decider.bounced(who, hard_bounces, now_ms);
+  if (o.decision.lvl >= behavior::level::watch) reasons = o.reasons;
+  return o.decision.lvl;
+}
+
 desk::recent_sending in_process_relay::recent_sending(std::string_view client_addr, std::string_view login,
                                                       std::int64_t now_ms) const {
   const identity::resolution who = identity::resolve(_directory, login, client_addr, {});
@@ -269,6 +277,7 @@ struct compromise_state {
   std::int64_t flag_ms = -1, detect_ms = -1, contain_ms = -1;
   std::uint64_t relayed_before = 0, relayed = 0, held = 0, deferred = 0;
   bool stopped = false;  // cleaned up
+  double invalid_share = 0;  // share of its recipients that do not exist (hard bounces)
   // Held messages fast-forwarded without the engine (see actor::skip_until), as the engine's
   // 10-minute window would count them at `skipped_at`: what the desk's verified release reads.
   double skipped_recent = 0;
@@ -793,15 +802,18 @@ struct simulator::impl {
   std::unordered_map<std::uint32_t, std::string> highest_why;                // sub → reasons on reaching its highest level
 
   result<void> place(std::uint64_t seed);
-  std::int32_t compromise(std::uint32_t sub, std::string_view slot_kind);
+  // `invalid`: the range the compromise's share of non-existent recipients is drawn from.
+  std::int32_t compromise(std::uint32_t sub, std::string_view slot_kind, range invalid);
   std::vector<std::uint32_t> pick_hosts(rng& r, std::size_t n, bool business, bool login, const char* what,
                                         result<void>& err);
 };
 
-std::int32_t simulator::impl::compromise(std::uint32_t sub, std::string_view slot_kind) {
+std::int32_t simulator::impl::compromise(std::uint32_t sub, std::string_view slot_kind, range invalid) {
   compromise_state c;
   c.sub = sub;
   c.slot = slot_of(slot_kind);
+  // From its own generator, so that the bounces change no other draw of the run.
+  c.invalid_share = rng(mix(mix(opts.seed, 7), w.compromises.size())).in(invalid);
   slots_used[c.slot] = 1;
   w.compromises.push_back(c);
   const auto idx = static_cast<std::int32_t>(w.compromises.size() - 1);
@@ -873,7 +885,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
         std::vector<std::size_t> campaigns;
         for (std::uint64_t c = 0; c < std::max<std::uint64_t>(1, a.campaigns); ++c) campaigns.push_back(w.take_campaign());
         for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
-          const auto c = compromise(h, kind_name(a.kind));
+          const auto c = compromise(h, kind_name(a.kind), a.invalid_recipient_share);
           w.actors.push_back(std::make_unique<bot>(h, c, next_seed(), start_of(a, ar), st, a, campaigns));
         }
         break;
@@ -883,7 +895,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
           const std::size_t campaign = w.take_campaign();
           const std::int64_t t0 = start_of(a, ar);
           for (std::uint32_t h : pick_hosts(ar, ar.count_in(a.bots), false, false, "residential", err)) {
-            const auto c = compromise(h, "s4_campaign");
+            const auto c = compromise(h, "s4_campaign", a.invalid_recipient_share);
             const std::int64_t jitter = static_cast<std::int64_t>(ar.below(2 * a.start_spread_ms + 1)) - a.start_spread_ms;
             const bool slow = ar.chance(a.slow_share);
             w.actors.push_back(std::make_unique<bot>(h, c, next_seed(), std::max<std::int64_t>(0, t0 + jitter),
@@ -895,13 +907,14 @@ result<void> simulator::impl::place(std::uint64_t seed) {
       case actor_kind::s5_hijack:
         for (std::uint32_t h : pick_hosts(ar, a.count, false, true, "login", err)) {
           const bool burst = a.mode == "burst" || (a.mode == "mixed" && ar.chance(0.5));
-          const auto c = compromise(h, burst ? "s5_burst" : "s5_trickle");
+          const auto c = compromise(h, burst ? "s5_burst" : "s5_trickle", a.invalid_recipient_share);
           w.actors.push_back(std::make_unique<hijacker>(w, h, c, next_seed(), start_of(a, ar), burst, a));
         }
         break;
       case actor_kind::s6_contacts:
         for (std::uint32_t h : pick_hosts(ar, a.count, false, false, "residential", err)) {
-          const auto c = compromise(h, "s6_contacts");
+          // Mostly the victim's own contacts, who exist: bounces as in people's mail.
+          const auto c = compromise(h, "s6_contacts", {p.invalid_recipient_share, p.invalid_recipient_share});
           w.actors.push_back(std::make_unique<contacts_abuser>(h, c, next_seed(), start_of(a, ar), a, w.take_campaign()));
         }
         break;
@@ -914,7 +927,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
           slots_used[w.subs[h].slot] = 1;
           w.actors.push_back(std::make_unique<newsletter>(h, next_seed(), start_of(a, ar), a, w.take_newsletter()));
           if (a.hijacked) {
-            const auto c = compromise(h, "s7_hijacked");
+            const auto c = compromise(h, "s7_hijacked", a.invalid_recipient_share);
             w.actors.push_back(std::make_unique<hijacker>(w, h, c, next_seed(),
                                                           a.hijack_after_ms + static_cast<std::int64_t>(ar.below(day_ms)),
                                                           true, a));
@@ -971,7 +984,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
       std::size_t k = 0;
       while (k + 1 < p.bot_kind_weights.size() && u >= p.bot_kind_weights[k]) u -= p.bot_kind_weights[k++];
       const actor_settings a = default_actor(static_cast<actor_kind>(k));
-      const auto c = compromise(s, kind_name(a.kind));
+      const auto c = compromise(s, kind_name(a.kind), a.invalid_recipient_share);
       const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(incident_window)));
       w.actors.push_back(std::make_unique<bot>(s, c, next_seed(), start,
                                                k == 0 ? bot::style::high_rate : k == 1 ? bot::style::steady : bot::style::slow,
@@ -979,7 +992,7 @@ result<void> simulator::impl::place(std::uint64_t seed) {
     } else if (st.uses_login && br.chance(p_hijack)) {
       const actor_settings a = default_actor(actor_kind::s5_hijack);
       const bool burst = br.chance(0.5);
-      const auto c = compromise(s, burst ? "s5_burst" : "s5_trickle");
+      const auto c = compromise(s, burst ? "s5_burst" : "s5_trickle", a.invalid_recipient_share);
       const std::int64_t start = static_cast<std::int64_t>(br.below(static_cast<std::uint64_t>(incident_window)));
       w.actors.push_back(std::make_unique<hijacker>(w, s, c, next_seed(), start, burst, a));
     }
@@ -1065,7 +1078,7 @@ result<scorecard> simulator::run(relay_port& port) {
 
   // The event queue: actors' next messages, retries, and the desk's timers (notices due, the
   // customer's answer, the unanswered deadline, the end of monitoring), each on a case.
-  enum class ev_kind : std::uint8_t { actor, retry, notice, answer, cleaned, unanswered, monitoring_end };
+  enum class ev_kind : std::uint8_t { actor, retry, notice, answer, cleaned, unanswered, monitoring_end, bounce };
   struct ev {
     std::int64_t t;
     ev_kind kind;
@@ -1322,10 +1335,56 @@ result<scorecard> simulator::run(relay_port& port) {
         return {};
       case ev_kind::actor:
       case ev_kind::retry:
+      case ev_kind::bounce:
         break;
     }
     return {};
   };
+
+  // What the engine said about a subscriber after a message or a bounce: its highest level and
+  // when, relative to its compromise; the desk hears of changes; a hold starts the fast-forward.
+  const auto note_level = [&](std::uint32_t s, level lvl, const std::string& reasons, std::int64_t t) {
+    subscriber_state& st = w.subs[s];
+    compromise_state* cs = st.compromise >= 0 ? &w.compromises[st.compromise] : nullptr;
+    if (lvl > st.max_level) m.highest_why[s] = reasons;
+    st.max_level = std::max(st.max_level, lvl);
+    if (lvl >= level::throttle && st.first_throttle_ms < 0) {
+      st.first_throttle_ms = t;
+      m.first_throttle_why[s] = reasons;
+    }
+    if (lvl == level::hold && st.first_hold_ms < 0) st.first_hold_ms = t;
+    if (run_desk && lvl >= level::throttle && lvl != st.last_level) desk_level(s, lvl, t);
+    st.last_level = lvl;
+    if (cs != nullptr && cs->start_ms >= 0) {
+      const std::int64_t since = t - cs->start_ms;
+      if (lvl >= level::watch && cs->flag_ms < 0) cs->flag_ms = since;
+      if (lvl >= level::throttle && cs->detect_ms < 0) cs->detect_ms = since;
+      if (lvl == level::hold && cs->contain_ms < 0) cs->contain_ms = since;
+    }
+    if (lvl == level::hold && !st.held) {
+      st.held = true;
+      st.held_until = t + m.opts.hold_timeout_ms;
+      st.cleanup_at = never;
+      // The bot's messages until the customer's answer go straight to the hold queue; from then on
+      // they are composed again (the answer may lift the hold, and a bot that survived re-offends).
+      if (const auto it = desk_subs.find(s); it != desk_subs.end() && it->second.unresolved >= 0) {
+        const sim_case& c = cases[static_cast<std::size_t>(it->second.unresolved)];
+        if (c.answer_at > t) st.cleanup_at = fast_forward_end(c);
+      }
+    }
+  };
+
+  // Bounces on their way back: one record per relayed message with non-existent recipients.
+  struct bounce_rec {
+    std::uint32_t sub = 0;
+    std::string addr, login;
+    std::uint32_t count = 0;
+  };
+  std::vector<bounce_rec> bounces;
+  std::vector<std::uint32_t> free_bounces;
+  const bool take_bounces = m.opts.bounces && port.takes_bounces();
+  rng bounce_rng(mix(m.opts.seed, 8));
+  std::string bounce_reasons;
 
   message msg;
   std::int64_t next_progress = 0;
@@ -1337,6 +1396,15 @@ result<scorecard> simulator::run(relay_port& port) {
     if (m.opts.progress && e.t >= next_progress) {
       m.opts.progress(static_cast<double>(e.t) / static_cast<double>(m.opts.duration_ms));
       next_progress = e.t + m.opts.duration_ms / 100;
+    }
+    if (e.kind == ev_kind::bounce) {
+      bounce_rec& b = bounces[e.index];
+      end_hold_if_due(b.sub, e.t);
+      bounce_reasons.clear();
+      const level lvl = port.bounced(b.addr, b.login, b.count, m.opts.start_epoch_ms + e.t, bounce_reasons);
+      note_level(b.sub, lvl, bounce_reasons, e.t);
+      free_bounces.push_back(e.index);
+      continue;
     }
     if (e.kind != ev_kind::actor && e.kind != ev_kind::retry) {
       if (auto r = desk_event(e.kind, e.index, e.t); !r) return r.error();
@@ -1427,33 +1495,7 @@ result<scorecard> simulator::run(relay_port& port) {
     if (!res) return res.error();
 
     // Levels: what the subscriber reached, and when, relative to its compromise.
-    const level lvl = res->level;
-    if (lvl > st.max_level) m.highest_why[s] = res->reasons;
-    st.max_level = std::max(st.max_level, lvl);
-    if (lvl >= level::throttle && st.first_throttle_ms < 0) {
-      st.first_throttle_ms = e.t;
-      m.first_throttle_why[s] = res->reasons;
-    }
-    if (lvl == level::hold && st.first_hold_ms < 0) st.first_hold_ms = e.t;
-    if (run_desk && lvl >= level::throttle && lvl != st.last_level) desk_level(s, lvl, e.t);
-    st.last_level = lvl;
-    if (cs != nullptr && cs->start_ms >= 0) {
-      const std::int64_t since = e.t - cs->start_ms;
-      if (lvl >= level::watch && cs->flag_ms < 0) cs->flag_ms = since;
-      if (lvl >= level::throttle && cs->detect_ms < 0) cs->detect_ms = since;
-      if (lvl == level::hold && cs->contain_ms < 0) cs->contain_ms = since;
-    }
-    if (lvl == level::hold && !st.held) {
-      st.held = true;
-      st.held_until = e.t + m.opts.hold_timeout_ms;
-      st.cleanup_at = never;
-      // The bot's messages until the customer's answer go straight to the hold queue; from then on
-      // they are composed again (the answer may lift the hold, and a bot that survived re-offends).
-      if (const auto it = desk_subs.find(s); it != desk_subs.end() && it->second.unresolved >= 0) {
-        const sim_case& c = cases[static_cast<std::size_t>(it->second.unresolved)];
-        if (c.answer_at > e.t) st.cleanup_at = fast_forward_end(c);
-      }
-    }
+    note_level(s, res->level, res->reasons, e.t);
 
     std::vector<std::string> deferred;
     std::size_t accepted = 0;
@@ -1462,6 +1504,26 @@ result<scorecard> simulator::run(relay_port& port) {
         ++accepted;
       } else {
         deferred.push_back(msg.rcpts[i]);
+      }
+    }
+    if (take_bounces && accepted > 0 && !res->held) {
+      const double share = legit ? pop.invalid_recipient_share : cs->invalid_share;
+      std::uint32_t n = 0;
+      for (std::size_t i = 0; i < accepted; ++i) n += bounce_rng.chance(share) ? 1 : 0;
+      if (n > 0) {
+        const std::int64_t at = e.t + bounce_rng.in_ms(pop.bounce_delay_ms);
+        if (at < m.opts.duration_ms) {
+          std::uint32_t idx;
+          if (!free_bounces.empty()) {
+            idx = free_bounces.back();
+            free_bounces.pop_back();
+          } else {
+            idx = static_cast<std::uint32_t>(bounces.size());
+            bounces.emplace_back();
+          }
+          bounces[idx] = {s, msg.addr, msg.login, n};
+          queue.push({at, ev_kind::bounce, idx});
+        }
       }
     }
     if (!legit) {

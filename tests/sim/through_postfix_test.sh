@@ -35,8 +35,9 @@ chmod 644 "$W/subscribers.tsv"
 sim_rig_start "$W" "$PW" "$W/model" "$W/subscribers.tsv" || exit 1
 
 # The daemon's settings are the simulator's: same config file, same model, same subscriber table.
-# No simulated desk in process: through Postfix nobody answers the daemon's desk either.
-"$PW" simulate "${common[@]}" -c "$W/portwarden.toml" --no-desk --verdicts "$W/in-process.tsv" --json "$W/in-process.json" \
+# No simulated desk in process: through Postfix nobody answers the daemon's desk either; and no
+# bounces: the private relay delivers everything to smtp-sink.
+"$PW" simulate "${common[@]}" -c "$W/portwarden.toml" --no-desk --no-bounces --verdicts "$W/in-process.tsv" --json "$W/in-process.json" \
   > "$W/in-process.txt" || exit 1
 start=$(date +%s)
 "$PW" simulate "${common[@]}" -c "$W/portwarden.toml" --through-postfix --smtp "127.0.0.1:$SMTPD_PORT" \

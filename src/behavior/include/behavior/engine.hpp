@@ -15,7 +15,7 @@
 //   bits, keyed recipient hashes salted per subscriber; the younger generation rotates when it holds
 //   48 entries, so "seen" means "among roughly the last 48–96 distinct recipients and domains").
 //   False positives make a new recipient look known (less suspicious), never the reverse.
-// - Envelope-sender and HELO diversity are counted as changes from the previous message (1 h, 24 h).
+// - Envelope-sender and HELO diversity are counted as changes from the previous message (1 h).
 // - Baseline: EWMA (α = plan.baseline_alpha) of the 24 h window at each UTC day boundary, only on
 //   active days and only while the subscriber was at most at `watch` (a burst does not teach the
 //   baseline that bursts are normal). New subscribers start from the plan prior.
@@ -70,6 +70,20 @@
 //   the low-and-slow bot sharing a template the classifier half-recognises. Identical texts to new
 //   people with ham-like content (franchisees' newsletters, forwarded greetings) earn nothing.
 //   Never beyond throttle: campaign membership with behaviour opens a case.
+// - Hard bounces (`on_bounce`, from the relay's delivery log: 5xx answers to mail the relay let
+//   through) are counted over 1 h and 24 h and compared with the recipients of the same window.
+//   Strength = share ramp (0 at 10 % of recipients, 1 at 20 %) × count ramp (0 under 3 bounces, 1
+//   from 4.5): people mistype now and then and lists carry ~1 % stale addresses; a bot writing to
+//   guessed or harvested addresses bounces 20–50 %. Three terms, each × plan.bounce_weight:
+//   · the day's strength × throttle_at, whatever the rate and content (never more: bounces alone
+//     open a case and slow the mail, they do not stop it) — the low-and-slow bot whose template the
+//     classifier misses;
+//   · the day's strength joins the amplifier of a volume excess, like novelty;
+//   · with the takeover pattern (hour's recipients ≥ 75 % new, the client changed more than once in
+//     the hour): the hour's strength × hold_at × takeover_weight × min(1, changes − 1) — a hijacker
+//     working through a list, whatever the classifier makes of its text.
+//   Bounces of mail that was held are not evidence (the caller attributes only mail it let through),
+//   so releasing a held queue does not re-hold the customer on the spam's own bounces.
 // - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
 //   let through): when `on_recipient` answers defer, a recipient not in the filter counts as an
 //   attempted message with one new recipient (and a new domain when the domain is new) — except in
@@ -116,8 +130,8 @@
 // Untrusted input: subscriber ids come from the identity module (bounded); the engine stores ids
 // of any length. `restore` parses blobs from the store as untrusted: a corrupt, truncated, foreign or
 // future-version blob is an error (errc::corrupt / errc::invalid_input), never a crash. Blobs carry
-// the plan's identity (a hash of its name) since version 2 and the campaign counters since version
-// 3; version-1 and version-2 blobs still restore, without what they lack (no campaign evidence; for
+// the plan's identity (a hash of its name) since version 2, the campaign counters since version
+// 3 and the bounce counts since version 4; version-1 and version-2 blobs still restore, without what they lack (no campaign evidence; for
 // version 1 also no plan: reports use the default plan until the subscriber's next event).
 // Privacy: the engine never receives an address: recipients, domains, senders and HELO names arrive
 // as keyed 64-bit hashes from `recipient_hasher` (keyed XXH3), and snapshots hold only counters,
@@ -214,6 +228,7 @@ enum class reason_code : std::uint8_t {
   observe_only,        // the intended action was not enforced
   campaign,            // a: messages in active campaigns, b: largest distinct-subscriber count among
                        // them (255 = 255 or more), c: all messages, in `w` (1 h)
+  hard_bounces,        // a: hard bounces of relayed mail, b: recipients, in `w` (24 h)
 };
 
 struct reason {
@@ -266,6 +281,7 @@ struct plan_settings {
   double churn_weight = 0.75;    // per log2 of sender or HELO changes per hour beyond 2
   double takeover_weight = 1.0;  // client changes + spammy mail to new recipients (see the contract); 0 disables
   double campaign_weight = 1.0;  // active-campaign evidence (see the contract above); 0 disables it
+  double bounce_weight = 1.0;    // hard bounces from the delivery log (see the contract above); 0 disables them
   // While throttled: messages per hour accepted before deferring.
   double throttle_messages_per_hour = 30;
 };
@@ -293,8 +309,9 @@ struct window_counts {
   float recipients = 0;
   float new_recipients = 0;
   float new_domains = 0;
-  float sender_changes = 0;                    // 1 h and 24 h only (0 for the short windows)
-  float helo_changes = 0;                      // 1 h and 24 h only
+  float sender_changes = 0;                    // 1 h only (0 for the other windows)
+  float helo_changes = 0;                      // 1 h only
+  float hard_bounces = 0;                      // 1 h and 24 h only
   std::optional<float> mean_spam_probability;  // absent when no message in the window was scored
 };
 
@@ -340,6 +357,12 @@ class engine {
   decision on_recipient(std::string_view subscriber, std::string_view plan, std::int64_t now_ms,
                         std::uint64_t recipient_hash, std::uint64_t recipient_domain_hash);
 
+  // A hard bounce (or several) of mail the subscriber relayed, from the relay's delivery log
+  // (ingest): recorded in the 1 h and 24 h bounce counts, then levels move as for a message, under
+  // the plan of the subscriber's last message. nullopt when the subscriber is unknown (expired, or
+  // never seen by this engine): a bounce creates nobody.
+  std::optional<decision> on_bounce(std::string_view subscriber, std::int64_t now_ms, std::uint32_t hard_bounces = 1);
+
   // State for the HTTP API, evaluated at `now_ms` (no change to state) against the plan of the
   // subscriber's last event, which snapshots keep (the default plan when that plan is no longer
   // configured, or after restoring a version-1 blob until the next event); nullopt when unknown.
@@ -356,7 +379,9 @@ class engine {
   // The states changed since the previous call (each record once), for the store.
   std::vector<snapshot_record> collect_changes();
   // Replaces (or creates) a subscriber's state from a blob written by `collect_changes` of this
-  // version (3), of version 2 (before the campaign counters: restored without campaign evidence) or
+  // version (4), of version 3 (before the bounce counts: restored without bounces, and without the
+  // day's sender and client changes, no longer kept), of version 2 (before the campaign counters:
+  // restored without campaign evidence) or
   // of version 1 (before the plan and the deferred-attempts counter too: restored with the default
   // plan for reports and no deferred attempts, nothing else lost).
   result<void> restore(std::string_view subscriber, std::span<const std::byte> blob);

@@ -125,6 +125,14 @@ struct log_settings {
   log_level level = log_level::info;
 };
 
+// Evidence from after the relay: the Postfix delivery log (ingest/maillog.hpp).
+struct ingest_settings {
+  std::string maillog;  // the relay's Postfix log (syslog file or maillog_file); "" = no bounce evidence
+  std::int64_t maillog_poll_ms = 1'000;
+  std::size_t attribution_capacity = 500'000;        // queue ids remembered for bounces ...
+  std::int64_t attribution_ttl_ms = 2LL * 3600'000;  // ... for this long
+};
+
 // Port-25 defaults and exemption rules of one plan (names as in engine.plans).
 struct desk_plan_settings {
   std::string name;
@@ -165,6 +173,7 @@ struct settings {
   privacy_settings privacy;
   subscriber_settings subscribers;
   desk_settings desk;
+  ingest_settings ingest;
   log_settings log;
 };
 

@@ -105,6 +105,11 @@ class decider {
   outcome at_recipient(const identity::directory& dir, std::string_view sasl_login, std::string_view client_addr,
                        std::string_view recipient, std::int64_t now_ms) const;
 
+  // Hard bounces of mail `who` relayed (the relay's delivery log, attributed by queue id; or the
+  // simulator's invalid recipients): recorded by the engine, which may move the level as for a
+  // message. A subscriber the engine no longer knows records nothing (normal, no reasons).
+  outcome bounced(identity::resolution who, std::uint32_t hard_bounces, std::int64_t now_ms) const;
+
  private:
   outcome finish(identity::resolution who, behavior::decision d, std::optional<double> probability,
                  campaign::membership campaign = {}) const;

@@ -75,6 +75,11 @@ struct population_settings {
   // last one repeats) until `retry_horizon` has passed since the first try; then the message is lost.
   std::vector<std::int64_t> retry_delays_ms = {5 * 60'000, 10 * 60'000, 20 * 60'000, 40 * 60'000};
   std::int64_t retry_horizon_ms = 5LL * 24 * 3600'000;
+  // Hard bounces: the share of a legitimate sender's recipients that do not exist (typos, stale
+  // addresses, a list's departed members), and how long after relaying the remote side's 5xx shows
+  // in the relay's delivery log (the first delivery attempt).
+  double invalid_recipient_share = 0.01;
+  range bounce_delay_ms = {2'000, 60'000};
 };
 
 // How customers of one role answer the abuse desk's notices (sim/simulator.hpp runs the desk on
@@ -112,11 +117,13 @@ struct actor_settings {
                                                       // hours per day (their default 10-14 h)
   range gap_ms = {1.0 * 3600'000, 6.0 * 3600'000};    // s1 pauses between blocks
   range burst = {2, 5};                 // s3 messages per burst
-  // Recorded with the scenario but not yet observed by anything: the relay cannot tell an invalid
-  // recipient at RCPT (it bounces later) and bounce evidence needs delivery-log ingest, which is not
-  // built; bots' recipients are drawn from a large space, so the per-domain cap holds anyway.
+  // Recorded with the scenario but not observed: bots' recipients are drawn from a large space, so
+  // the per-domain cap holds anyway.
   double max_per_domain_per_day = 10;   // s3
-  range invalid_recipient_share = {0.25, 0.25};  // s1, s3, s5 (hard bounces)
+  // Recipients that do not exist: they bounce after relaying (the relay's delivery log tells the
+  // engine). Per compromise, drawn from this range; S6 writes to the victim's contacts and bounces
+  // like people (population.invalid_recipient_share).
+  range invalid_recipient_share = {0.25, 0.25};  // s1–s5, s7 hijacked
   double multi_recipient_share = 0.2;   // s2 envelopes with many recipients ...
   range multi_recipients = {10, 50};    // ... this many
   range campaign_switch_ms = {1.0 * 86400'000, 3.0 * 86400'000};  // s2

@@ -36,6 +36,11 @@
 //   a hold stronger and would add campaign evidence: detection figures are therefore not flattered.
 //   A held bot is fast-forwarded to its customer's answer or the hold timeout: its messages are counted (as
 //   envelopes, held) without being composed, so their recipients are not in the recipient totals.
+// - Bounces: each relayed recipient (accepted and neither held nor tempfailed) does not exist with
+//   the sender's share (population.invalid_recipient_share for legitimate mail, the compromise's
+//   own draw for bots and hijackers); the bounces of one message reach the port together, once,
+//   population.bounce_delay after it was relayed (the remote side's 5xx in the relay's log). Held
+//   mail released later never bounces here (the daemon does not count bounces of held mail either).
 // - A subscriber hosts at most one compromise per run; its own ordinary mail keeps flowing and is
 //   counted as the owner's (delayed while held), not as a legitimate subscriber's.
 // Determinism: everything is drawn from per-actor generators seeded by (seed, actor), so a run is
@@ -131,6 +136,21 @@ class relay_port {
     (void)now_ms;
     return {};
   }
+  // Hard bounces of mail the subscriber relayed, as the relay's delivery log reports them (the
+  // engine's `on_bounce`); returns the subscriber's level after them (normal when the engine does
+  // not know it) and, from watch up, the reasons. Only called when `takes_bounces`.
+  virtual behavior::level bounced(std::string_view client_addr, std::string_view login, std::uint32_t hard_bounces,
+                                  std::int64_t now_ms, std::string& reasons) {
+    (void)client_addr;
+    (void)login;
+    (void)hard_bounces;
+    (void)now_ms;
+    (void)reasons;
+    return behavior::level::normal;
+  }
+  // Whether bounces reach this port's engine. Through Postfix the relay delivers to a sink that
+  // bounces nothing.
+  virtual bool takes_bounces() const noexcept { return false; }
   // Whether the simulator runs the abuse desk against this port. A port with a desk of its own (the
   // daemon behind Postfix) says false: its holds then end only at the engine's hold timeout.
   virtual bool simulates_desk() const noexcept { return false; }
@@ -146,6 +166,9 @@ class in_process_relay final : public relay_port {
   result<void> release(std::string_view client_addr, std::string_view login, std::int64_t now_ms) override;
   desk::recent_sending recent_sending(std::string_view client_addr, std::string_view login,
                                       std::int64_t now_ms) const override;
+  behavior::level bounced(std::string_view client_addr, std::string_view login, std::uint32_t hard_bounces,
+                          std::int64_t now_ms, std::string& reasons) override;
+  bool takes_bounces() const noexcept override { return true; }
   bool simulates_desk() const noexcept override { return true; }
 
  private:
@@ -164,6 +187,9 @@ struct run_options {
   // Run the abuse desk when the port can (in process). Off for a run that is compared with one
   // through Postfix, whose daemon has its own desk that no simulated customer answers.
   bool desk = true;
+  // Relayed mail to non-existent recipients bounces back to the engine (delivery-log evidence), where
+  // the port takes bounces. Off for a run compared with one through Postfix (`takes_bounces`).
+  bool bounces = true;
   // Called now and then with the share of simulated time done (0..1), for a progress bar.
   std::function<void(double)> progress;
 };
