@@ -18,7 +18,8 @@ json window_json(const behavior::window_counts& w) {
          {"new_recipients", w.new_recipients},
          {"new_domains", w.new_domains},
          {"sender_changes", w.sender_changes},
-         {"helo_changes", w.helo_changes}};
+         {"helo_changes", w.helo_changes},
+         {"hard_bounces", w.hard_bounces}};
   j["mean_spam_probability"] = w.mean_spam_probability ? json(*w.mean_spam_probability) : json(nullptr);
   return j;
 }

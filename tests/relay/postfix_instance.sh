@@ -40,6 +40,8 @@ smtpd_tls_security_level = none
 biff = no
 append_dot_mydomain = no
 maillog_file = $d/maillog
+transport_maps = texthash:$d/etc/transport
+smtpd_reject_unlisted_recipient = no
 maillog_file_prefixes = $d
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_recipient_restrictions = $policy_restr permit_mynetworks, reject_unauth_destination
@@ -86,6 +88,10 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 CF
-  chmod 644 "$d/etc/main.cf" "$d/etc/master.cf"
+  # Mail to bounce.test is accepted (smtpd_reject_unlisted_recipient = no, as for a remote domain) and
+  # bounces at delivery with 5.1.1 through the error transport, logged like a remote 550 to RCPT (the
+  # delivery-log ingest's evidence).
+  echo "bounce.test error:5.1.1 no such user" > "$d/etc/transport"
+  chmod 644 "$d/etc/main.cf" "$d/etc/master.cf" "$d/etc/transport"
   postfix -c "$d/etc" check
 }

@@ -11,6 +11,8 @@
 #   5. a verdict that misses its deadline gets the configured fallback, which is counted;
 #   5b. with tag = "flagged" ordinary mail leaves without the header; these messages are decided on the
 #      worker threads (inline_verdict_bytes = 0), everything else small on the network loop;
+#   5c. hard bounces in Postfix's own delivery log (error transport, 5.1.1) reach the engine through
+#      ingest.maillog, attributed to the sender by queue id, and throttle it;
 #   6. privacy: no subject, body or recipient marker appears in the daemon's log, store or HTTP answers.
 # Usage: relay_test.sh PATH/TO/portwarden   (needs root, postfix, python3, curl)
 set -uo pipefail
@@ -55,6 +57,10 @@ secret_file = "$W/secret"
 [log]
 level = "debug"
 
+[ingest]
+maillog = "$W/pf/maillog"
+maillog_poll = "200ms"
+
 [[subscribers.entry]]
 cidr = "127.0.0.2/32"
 id = "alice"
@@ -88,6 +94,11 @@ plan = "residential"
 [[subscribers.entry]]
 cidr = "127.0.0.12/32"
 id = "bot2"
+plan = "residential"
+
+[[subscribers.entry]]
+cidr = "127.0.0.13/32"
+id = "dave"
 plan = "residential"
 CF
 }
@@ -259,8 +270,25 @@ new_tagged=$(( $(grep -l '^X-Portwarden:' "$W"/pf/sink/* 2> /dev/null | wc -l) -
 check "5b: without the X-Portwarden header ($new_files new at the sink, $new_tagged tagged)" \
   [ "$new_files" = 2 -a "$new_tagged" = 0 ]
 
+# --- 5c. bounces from the delivery log ----------------------------------------------------------
+# dave writes ordinary mail to one friend, and every third message also goes to an address that does
+# not exist: Postfix's error transport bounces it (dsn=5.1.1, status=bounced in $W/pf/maillog).
+r=$(send 127.0.0.13 ham 15 --rcpts 1 --invalid-every 3 --first 8000)
+check "5c: dave's 15 messages accepted" [ "$(echo "$r" | json_field '["accepted"]')" = 15 ]
+for _ in $(seq 100); do [ "$(metric 'portwarden_bounces_total{attributed="yes"}')" -ge 5 ] && break; sleep 0.2; done
+check "5c: the 5 bounces in Postfix's log were read and attributed" \
+  [ "$(metric 'portwarden_bounces_total{attributed="yes"}')" = 5 ]
+dave=$(http_get /api/v1/subscribers/dave)
+echo "5c dave: $dave" | cut -c1-400
+check "5c: the engine counts them for dave (24 h window)" \
+  bash -c "echo '$dave' | python3 -c 'import json,sys; w=json.load(sys.stdin)[\"windows\"][\"24 h\"]; sys.exit(0 if w[\"hard_bounces\"] > 4.9 else 1)'"
+check "5c: and throttle him, saying why" \
+  bash -c "echo '$dave' | grep -q '\"level\":\"throttle\"' && echo '$dave' | grep -q 'hard bounces'"
+check "5c: the bounce decisions are logged with the queue id, without the address" \
+  bash -c "grep 'event=bounce' '$W/daemon.log' | grep -q 'subscriber=dave' && ! grep 'event=bounce' '$W/daemon.log' | grep -q 'bounce.test'"
+
 # --- 6. privacy: no content or address in anything the daemon produced --------------------------
-for id in alice bob carol mallory; do http_get "/api/v1/subscribers/$id" > "$W/api-$id.json"; done
+for id in alice bob carol mallory dave; do http_get "/api/v1/subscribers/$id" > "$W/api-$id.json"; done
 http_get /metrics > "$W/metrics.txt"
 kill -TERM "$DAEMON"; for _ in $(seq 100); do kill -0 "$DAEMON" 2> /dev/null || break; sleep 0.1; done
 check "6: SIGTERM drains and stops the daemon" bash -c "! kill -0 $DAEMON 2> /dev/null"

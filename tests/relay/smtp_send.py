@@ -52,6 +52,8 @@ def main():
     ap.add_argument("--marker", default="", help="unique string put into subject and body")
     ap.add_argument("--sender", default="")
     ap.add_argument("--new-recipients", action="store_true", help="a fresh recipient and domain per message")
+    ap.add_argument("--invalid-every", type=int, default=0,
+                    help="every Nth message's first recipient is at bounce.test (the relay's error transport)")
     ap.add_argument("--helo", default="client.example")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--first", type=int, default=0, help="number of the first message (Message-ID)")
@@ -69,6 +71,8 @@ def main():
             rcpts = ["r{}x{}.{}@d{}-{}.example.net".format(i, k, a.marker, i, k) for k in range(a.rcpts)]
         else:
             rcpts = ["friend{}.{}@example.net".format(k, a.marker) for k in range(a.rcpts)]
+        if a.invalid_every > 0 and i % a.invalid_every == 0:
+            rcpts[0] = "gone{}.{}@bounce.test".format(i, a.marker)
         messages.append((rcpts, message(a.kind, i, a.marker, sender, rcpts, rng)))
     if a.write_dir:
         for n, (_, msg) in enumerate(messages):
