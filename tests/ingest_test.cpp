@@ -133,4 +133,14 @@ TEST(attribution, remembers_within_ttl_and_capacity) {
   EXPECT_FALSE(a.find("FFFFFF", 2600).has_value()) << "capacity 0 remembers nothing";
 }
 
+TEST(attribution, at_most_two_bounces_of_one_message_count) {
+  queue_attribution a(10, 1000);
+  EXPECT_FALSE(a.claim_bounce("AAAAAA", 0).has_value());
+  a.remember("AAAAAA", who("alice"), 0);
+  std::vector<bool> counts;
+  for (int i = 0; i < 5; ++i) counts.push_back(a.claim_bounce("AAAAAA", 1)->counts);
+  EXPECT_EQ(counts, (std::vector<bool>{true, true, false, false, false}));
+  EXPECT_EQ(a.claim_bounce("AAAAAA", 2)->who.who.id, "alice");
+}
+
 }  // namespace

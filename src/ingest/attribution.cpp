@@ -1,5 +1,7 @@
 #include "ingest/attribution.hpp"
 
+#include <algorithm>
+
 namespace pw::ingest {
 
 queue_attribution::queue_attribution(std::size_t capacity, std::int64_t ttl_ms)
@@ -10,6 +12,7 @@ void queue_attribution::remember(std::string_view queue_id, const identity::reso
   std::lock_guard lock(_mutex);
   entry& e = _by_queue_id[std::string(queue_id)];
   e.who.who = who.who;
+  e.bounces = 0;
   e.who.source = who.source;
   e.at_ms = now_ms;
   _order.emplace_back(std::string(queue_id), now_ms);
@@ -22,6 +25,17 @@ std::optional<identity::resolution> queue_attribution::find(std::string_view que
   const auto it = _by_queue_id.find(std::string(queue_id));
   if (it == _by_queue_id.end()) return std::nullopt;
   return it->second.who;
+}
+
+std::optional<queue_attribution::bounce_claim> queue_attribution::claim_bounce(std::string_view queue_id,
+                                                                               std::int64_t now_ms) {
+  std::lock_guard lock(_mutex);
+  evict(now_ms);
+  const auto it = _by_queue_id.find(std::string(queue_id));
+  if (it == _by_queue_id.end()) return std::nullopt;
+  entry& e = it->second;
+  e.bounces = std::min(e.bounces + 1, max_bounces_per_message + 1);
+  return bounce_claim{e.who, e.bounces <= max_bounces_per_message};
 }
 
 void queue_attribution::set_limits(std::size_t capacity, std::int64_t ttl_ms) {

@@ -129,13 +129,16 @@ void maillog_follower::handle(std::string_view line) {
     return;
   }
   const std::int64_t now = _svc.now_ms();
-  std::optional<identity::resolution> who = _svc.attribution().find(d->queue_id, now);
-  if (!who) {
+  std::optional<ingest::queue_attribution::bounce_claim> claim = _svc.attribution().claim_bounce(d->queue_id, now);
+  if (!claim) {
     _svc.metrics().bounces_unattributed.add();
     return;
   }
   _svc.metrics().bounces_attributed.add();
-  const relay::outcome o = _svc.decider().bounced(std::move(*who), 1, now);
+  if (!claim->counts) {  // beyond ingest::max_bounces_per_message of this message
+    return;
+  }
+  const relay::outcome o = _svc.decider().bounced(std::move(claim->who), 1, now);
   _svc.record_decision(store::decision_record{now, o.who.who.id, std::string(d->queue_id), "bounce",
                                               std::string(behavior::level_name(o.decision.lvl)),
                                               o.decision.suspicion, o.reasons, o.decision.observe_only},

@@ -3,7 +3,7 @@
 // A thread that, every `ingest.maillog_poll`, reads what Postfix appended to `ingest.maillog`, finds
 // the hard bounces (ingest/maillog.hpp), attributes each to the subscriber whose message it was
 // (the service's queue attribution, filled at end of message for mail let through) and gives it to
-// the engine through the decider; a level that rises reaches the store and the desk like a verdict.
+// the engine through the decider (at most ingest::max_bounces_per_message per message); a level that rises reaches the store and the desk like a verdict.
 // The file is followed like `tail -F`: at start it is read from its end (history is not evidence of
 // now); a rotated file (new inode) is read to its end and then the new one from its start; a
 // truncated one from its start; a missing one is waited for. Reading happens on this thread, never

@@ -13,6 +13,7 @@
 
 #include "desk/lifecycle.hpp"
 #include "desk/notice.hpp"
+#include "ingest/attribution.hpp"
 #include "sim/campaign_mutator.hpp"
 
 namespace pw::sim {
@@ -1510,6 +1511,7 @@ result<scorecard> simulator::run(relay_port& port) {
       const double share = legit ? pop.invalid_recipient_share : cs->invalid_share;
       std::uint32_t n = 0;
       for (std::size_t i = 0; i < accepted; ++i) n += bounce_rng.chance(share) ? 1 : 0;
+      n = std::min(n, ingest::max_bounces_per_message);  // what the daemon counts of one message
       if (n > 0) {
         const std::int64_t at = e.t + bounce_rng.in_ms(pop.bounce_delay_ms);
         if (at < m.opts.duration_ms) {

@@ -38,7 +38,8 @@
 //   envelopes, held) without being composed, so their recipients are not in the recipient totals.
 // - Bounces: each relayed recipient (accepted and neither held nor tempfailed) does not exist with
 //   the sender's share (population.invalid_recipient_share for legitimate mail, the compromise's
-//   own draw for bots and hijackers); the bounces of one message reach the port together, once,
+//   own draw for bots and hijackers); the bounces of one message (at most
+//   ingest::max_bounces_per_message, as the daemon counts them) reach the port together, once,
 //   population.bounce_delay after it was relayed (the remote side's 5xx in the relay's log). Held
 //   mail released later never bounces here (the daemon does not count bounces of held mail either).
 // - A subscriber hosts at most one compromise per run; its own ordinary mail keeps flowing and is
