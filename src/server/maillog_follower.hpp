@@ -6,7 +6,9 @@
 // the engine through the decider (at most ingest::max_bounces_per_message per message); a level that rises reaches the store and the desk like a verdict.
 // The file is followed like `tail -F`: at start it is read from its end (history is not evidence of
 // now); a rotated file (new inode) is read to its end and then the new one from its start; a
-// truncated one from its start; a missing one is waited for. Reading happens on this thread, never
+// truncated one from its start (noticed when the file is shorter than what was read: one emptied
+// and refilled past that point between two polls is read on from there, its first lines lost —
+// rotation by rename, Debian's default for mail.log, has no such gap); a missing one is waited for. Reading happens on this thread, never
 // on the event loop. Lines are bounded (8 KiB; longer ones are dropped and counted).
 // Thread-safety: start/stop from the daemon's main thread; the work runs on the follower's thread
 // and uses only thread-safe parts of the service. Privacy: log lines hold recipient addresses; only

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `portwarden serve` on its own (no Postfix): configuration errors, the HTTP API, hostile bytes on
-# the milter and policy ports, SIGHUP reloads (good and bad), privilege drop, SIGTERM.
+# the milter and policy ports, SIGHUP reloads (good and bad), privilege drop, SIGTERM, following the
+# delivery log (ingest.maillog) from its end, through rotation and truncation.
 # Usage: daemon_test.sh PATH/TO/portwarden   (python3 and curl; the privilege test needs root)
 set -uo pipefail
 PW=$(readlink -f "${1:?usage: daemon_test.sh PORTWARDEN}")
@@ -49,14 +50,44 @@ model = "$W/model"
 path = "$W/state/state.db"
 [log]
 level = "$1"
+[ingest]
+maillog = "$W/mail.log"
+maillog_poll = "100ms"
 CF
 }
+bounce_line() {  # bounce_line QUEUE_ID: a hard bounce as Postfix's error transport logs it
+  echo "Nov 28 03:36:01 relay postfix/error[4242]: $1: to=<nobody.$MARK@bounce.test>, relay=none, delay=0.02, delays=0.01/0/0/0.01, dsn=5.1.1, status=bounced (no such user)"
+}
+bounces_seen() {  # bounces_seen N: wait until N unattributed bounces were counted
+  for _ in $(seq 50); do [ "$(metric 'portwarden_bounces_total{attributed="no"}')" -ge "$1" ] && break; sleep 0.1; done
+  [ "$(metric 'portwarden_bounces_total{attributed="no"}')" = "$1" ]
+}
 write_config info
+bounce_line HISTORY0001 > "$W/mail.log"  # before the daemon starts: not evidence of now
 "$PW" serve -c "$W/pw.toml" > "$W/daemon.log" 2>&1 &
 DAEMON=$!; PIDS+=($DAEMON)
 wait_port "$HTTP_PORT" && wait_port "$MILTER_PORT" && wait_port "$POLICY_PORT" || { cat "$W/daemon.log"; exit 1; }
 
 check "healthz answers ok" bash -c "curl -fsS http://127.0.0.1:$HTTP_PORT/healthz | grep -q '\"ok\"'"
+
+# --- the delivery log: read as it grows, like tail -F ----------------------------------------------
+for _ in $(seq 50); do grep -q 'event=maillog_following' "$W/daemon.log" && break; sleep 0.1; done
+{ bounce_line NEWQUEUE0001; bounce_line NEWQUEUE0002; } >> "$W/mail.log"
+check "maillog: bounces appended after the start are read, the earlier one is not" bounces_seen 2
+mv "$W/mail.log" "$W/mail.log.1"
+bounce_line ROTATED00001 >> "$W/mail.log.1"   # the last words of the rotated file ...
+bounce_line FRESH0000001 > "$W/mail.log"      # ... and the new file from its start
+check "maillog: rotation: the old file is read to its end, the new one from its start" bounces_seen 4
+for i in 1 2 3; do echo "Nov 28 03:36:02 relay postfix/qmgr[7]: QMGR000000$i: removed" >> "$W/mail.log"; done
+sleep 0.3
+: > "$W/mail.log"   # copytruncate: the file is emptied and written again from its start
+bounce_line TRUNC0000001 >> "$W/mail.log"
+check "maillog: a truncated file is read again from its start" bounces_seen 5
+head -c 20000 /dev/urandom >> "$W/mail.log"; echo >> "$W/mail.log"
+bounce_line AFTERJUNK001 >> "$W/mail.log"
+check "maillog: binary junk and an overlong line are skipped, the next line counts" bounces_seen 6
+check "maillog: unknown queue ids are not evidence (nothing attributed)" \
+  [ "$(metric 'portwarden_bounces_total{attributed="yes"}')" = 0 ]
 check "metrics in Prometheus text format" bash -c \
   "curl -fsS http://127.0.0.1:$HTTP_PORT/metrics | grep -q '^# TYPE portwarden_stage_latency_seconds histogram'"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/api/v1/subscribers/nobody")
@@ -124,7 +155,7 @@ check "a good reload is applied" grep -q 'event=reloaded' "$W/daemon.log"
 check "reloads counted" [ "$(metric 'portwarden_reloads_total')" = 1 ]
 kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?
 check "SIGTERM: clean exit 0 (got $rc)" [ "$rc" = 0 ]
-check "no marker of a checked message in the log" bash -c "! grep -q -e trainset -e 'cheap pills' '$W/daemon.log'"
+check "no marker of a checked message in the log" bash -c "! grep -q -e trainset -e 'cheap pills' -e bounce.test '$W/daemon.log'"
 
 # --- privilege drop -----------------------------------------------------------------------------
 if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
