@@ -1,6 +1,7 @@
 // Hand-written rather than a regex: the daemon reads every line of a busy relay's log (one per
-// recipient), and std::regex costs microseconds per line and allocates; this scanner is a few
-// hundred nanoseconds and allocation-free (measured in bench/ingest_bench.cpp).
+// recipient). Measured (bench/ingest_bench.cpp, a mix of delivery and other Postfix lines, median of
+// 5 on the 2-core CI machine): this scanner ~39 ns of CPU per line (25.9 M lines/s), std::regex doing
+// the same job ~2.9 µs (344 k lines/s), 75x slower — and the scanner allocates nothing.
 #include "ingest/maillog.hpp"
 
 #include <array>
