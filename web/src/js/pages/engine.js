@@ -32,13 +32,13 @@ export function engineView(sub, headingLevel = 'h2') {
       id: 'engine-windows',
       caption: 'Sending in each window',
       columns: ['Window', 'Messages', 'Recipients', 'New recipients', 'New domains', 'Sender changes',
-        'HELO changes', 'Mean spam probability'],
+        'HELO changes', 'Hard bounces', 'Mean spam probability'],
       rowHeader: true,
       rows: names.map((w) => {
         const c = sub.windows[w];
         return [w, fmtNumber(c.messages), fmtNumber(c.recipients), fmtNumber(c.new_recipients),
           fmtNumber(c.new_domains), fmtNumber(c.sender_changes), fmtNumber(c.helo_changes),
-          probability(c.mean_spam_probability)];
+          fmtNumber(c.hard_bounces), probability(c.mean_spam_probability)];
       }),
     }));
   }
