@@ -143,10 +143,70 @@ TEST(features, scoring_sum_matches_the_extracted_bag) {
   }
 }
 
+// Transport headers (added on the way) are not tokenised by default: their values name a
+// collection's mailing lists and hosts more than the sender. Names still count, and so do the first
+// Received hops and the sender-written headers' tokens.
+TEST(features, transport_header_values_are_tokenised_only_when_asked) {
+  const std::string raw =
+      "Received: from relay.example.net by mx.example.org\r\nList-Id: <tips.lists.example.com>\r\n"
+      "Sender: owner-tips@lists.example.com\r\n" +
+      make_message("Hello", "Some text", "writer@example.org");
+  const auto parsed = pw::mime::parse(raw);
+  auto names = [&](const feature_options& o) {
+    feature_extractor e(o);
+    std::vector<std::string> out;
+    for (const auto& f : e.extract_named(parsed)) {
+      out.push_back(std::string(feature_kind_name(f.kind)) + " " + f.name);
+    }
+    return out;
+  };
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  feature_options o = small_options();
+  ASSERT_FALSE(o.transport_header_tokens);
+  const auto off = names(o);
+  EXPECT_FALSE(has(off, "header-token list-id:tips.lists.example.com"));
+  EXPECT_FALSE(has(off, "header-token sender:owner-tips@lists.example.com"));
+  EXPECT_TRUE(has(off, "header list-id"));
+  EXPECT_TRUE(has(off, "header-token received:relay.example.net"));
+  EXPECT_TRUE(has(off, "header-token from:writer@example.org"));
+  o.transport_header_tokens = true;
+  const auto on = names(o);
+  EXPECT_TRUE(has(on, "header-token list-id:tips.lists.example.com"));
+  EXPECT_TRUE(has(on, "header-token sender:owner-tips@lists.example.com"));
+}
+
+// The header block and the text have their own gram sizes.
+TEST(features, header_and_text_gram_sizes_are_separate) {
+  const std::string raw = make_message("Hello", "Some text", "writer@example.org");
+  const auto parsed = pw::mime::parse(raw);
+  auto gram_lengths = [&](const feature_options& o, feature_kind kind) {
+    feature_extractor e(o);
+    std::vector<std::size_t> lengths;
+    for (const auto& f : e.extract_named(parsed)) {
+      if (f.kind == kind && std::find(lengths.begin(), lengths.end(), f.name.size()) == lengths.end()) {
+        lengths.push_back(f.name.size());
+      }
+    }
+    std::sort(lengths.begin(), lengths.end());
+    return lengths;
+  };
+  feature_options o = small_options();
+  EXPECT_EQ(gram_lengths(o, feature_kind::header_gram), (std::vector<std::size_t>{4}));
+  EXPECT_EQ(gram_lengths(o, feature_kind::text_gram), (std::vector<std::size_t>{2, 3, 4}));
+  o.header_gram_sizes = (1u << 2) | (1u << 5);
+  o.gram_sizes = 1u << 3;
+  EXPECT_EQ(gram_lengths(o, feature_kind::header_gram), (std::vector<std::size_t>{2, 5}));
+  EXPECT_EQ(gram_lengths(o, feature_kind::text_gram), (std::vector<std::size_t>{3}));
+}
+
 TEST(model, save_and_load_round_trip) {
   temp_dir dir;
   feature_options o = small_options();
   o.gram_sizes = 1u << 3;
+  o.header_gram_sizes = (1u << 2) | (1u << 6);
+  o.transport_header_tokens = true;
   o.text_prefix_bytes = 1234;
   model m(o);
   auto w = m.mutable_weights();
@@ -163,6 +223,8 @@ TEST(model, save_and_load_round_trip) {
   EXPECT_FALSE(loaded->trainable());
   EXPECT_EQ(loaded->options().hash_bits, 18u);
   EXPECT_EQ(loaded->options().gram_sizes, 1u << 3);
+  EXPECT_EQ(loaded->options().header_gram_sizes, (1u << 2) | (1u << 6));
+  EXPECT_TRUE(loaded->options().transport_header_tokens);
   EXPECT_EQ(loaded->options().text_prefix_bytes, 1234u);
   EXPECT_FLOAT_EQ(loaded->bias(), 0.25f);
   EXPECT_FLOAT_EQ(loaded->calib().a, 2.0f);
@@ -227,6 +289,21 @@ TEST(model, load_rejects_damaged_files_with_a_reason) {
   r = model::load(path);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, pw::errc::corrupt);
+
+  // A file of format version 1 (before the header gram sizes and transport tokens were recorded)
+  // is refused by name, not read with guessed options.
+  ASSERT_TRUE(m.save(path));
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);
+    const char version_1[4] = {1, 0, 0, 0};
+    f.write(version_1, 4);
+  }
+  r = model::load(path);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, pw::errc::invalid_input);
+  EXPECT_NE(r.error().message.find("version 1 is not supported"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("retrain"), std::string::npos) << r.error().message;
 
   r = model::load(dir.path() / "missing.model");
   ASSERT_FALSE(r);

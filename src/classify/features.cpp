@@ -274,8 +274,9 @@ constexpr std::array<std::string_view, 34> transport_headers = {
     "x-original-date"};
 constexpr std::array<std::string_view, 4> transport_prefixes = {"x-spam", "x-egroups", "x-yahoo", "list-"};
 
-// Headers whose values are tokenised (scoped by header name). Others contribute their name only,
-// and all contribute to the header-block character grams.
+// Headers whose values are tokenised (scoped by header name); those among the transport headers only
+// when feature_options::transport_header_tokens is set, except the first Received hops. Others
+// contribute their name only, and the sender-written ones contribute to the header-block grams.
 constexpr std::array<std::string_view, 18> tokenised_headers = {
     "from", "to", "cc", "reply-to", "return-path", "sender", "x-mailer", "user-agent", "content-type",
     "message-id", "received", "list-id", "list-unsubscribe", "precedence", "x-priority", "organization",
@@ -581,8 +582,9 @@ void feature_extractor::extract_into(const mime::message& msg, Sink& sink) {
     const std::uint64_t kind_tag = static_cast<std::uint64_t>(kind) << 59;
     // Byte pairs need no hashing: each of the 65,536 has its own slot in a region per gram kind.
     const std::uint32_t pair_region = kind == feature_kind::header_gram ? pair_region_size : 0;
+    const std::uint32_t sizes = kind == feature_kind::header_gram ? _options.header_gram_sizes : _options.gram_sizes;
     for (std::uint32_t n = 1; n <= 8; ++n) {
-      if ((_options.gram_sizes & (1u << n)) == 0 || length < n) {
+      if ((sizes & (1u << n)) == 0 || length < n) {
         continue;
       }
       const std::uint64_t mask = n == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
@@ -635,9 +637,11 @@ void feature_extractor::extract_into(const mime::message& msg, Sink& sink) {
   for (const auto& h : msg.headers) {
     const std::string_view name = lowercase_into(h.name, _name);
     add_value(feature_kind::header_name, 0, "", name);
-    bool tokenise = header_roles.find(name).tokenised;
-    if (name == "received" && ++received_seen > 3) {
-      tokenise = false;  // the first hops carry the sender's shape; later ones are the relay's own
+    const header_role role = header_roles.find(name);
+    bool tokenise = role.tokenised && (!role.transport || _options.transport_header_tokens);
+    if (name == "received") {
+      // The first hops carry the sender's shape; later ones are the relays' own.
+      tokenise = role.tokenised && ++received_seen <= 3;
     }
     if (!tokenise) {
       continue;

@@ -22,7 +22,9 @@ namespace pw::classify {
 namespace {
 
 constexpr char magic[8] = {'P', 'W', 'M', 'O', 'D', 'E', 'L', '1'};
-constexpr std::uint32_t format_version = 1;
+// 2: header_gram_sizes and transport_header_tokens joined the recorded feature options. A version-1
+// file cannot say which header features its weights belong to, so it is refused, not guessed.
+constexpr std::uint32_t format_version = 2;
 constexpr std::uint32_t header_size = 4096;
 constexpr std::uint32_t max_hash_bits = 24;  // 64 MiB of weights; the configured bound is far below
 
@@ -38,6 +40,8 @@ struct file_header {
   float calibration_a;
   float calibration_b;
   std::uint32_t gram_sizes;
+  std::uint32_t header_gram_sizes;
+  std::uint32_t transport_header_tokens;  // 0 or 1
   std::uint64_t trained_spam;
   std::uint64_t trained_ham;
   std::uint64_t weight_count;
@@ -85,10 +89,12 @@ result<feature_options> check_header(const file_header& h, std::size_t file_size
   }
   if (h.version != format_version) {
     return make_error(errc::invalid_input, path + ": model format version " + std::to_string(h.version) +
-                                               " is not supported (this build reads version 1)");
+                                               " is not supported (this build reads version " +
+                                               std::to_string(format_version) + "; retrain the model)");
   }
   if (h.header_bytes != header_size || h.hash_bits < min_hash_bits || h.hash_bits > max_hash_bits ||
-      h.weight_count != (std::uint64_t{1} << h.hash_bits) || h.osb_window > 8 || h.gram_sizes > 0x1FE) {
+      h.weight_count != (std::uint64_t{1} << h.hash_bits) || h.osb_window > 8 || h.gram_sizes > 0x1FE ||
+      h.header_gram_sizes > 0x1FE || h.transport_header_tokens > 1) {
     return make_error(errc::corrupt, path + ": model header is inconsistent");
   }
   if (file_size != header_size + h.weight_count * sizeof(float)) {
@@ -101,6 +107,8 @@ result<feature_options> check_header(const file_header& h, std::size_t file_size
   o.header_prefix_bytes = h.header_prefix_bytes;
   o.osb_window = h.osb_window;
   o.gram_sizes = h.gram_sizes;
+  o.header_gram_sizes = h.header_gram_sizes;
+  o.transport_header_tokens = h.transport_header_tokens != 0;
   return o;
 }
 
@@ -241,6 +249,8 @@ result<void> model::save(const std::filesystem::path& path) const {
   h.header_prefix_bytes = _options.header_prefix_bytes;
   h.osb_window = _options.osb_window;
   h.gram_sizes = _options.gram_sizes;
+  h.header_gram_sizes = _options.header_gram_sizes;
+  h.transport_header_tokens = _options.transport_header_tokens ? 1 : 0;
   h.bias = _bias;
   h.calibration_a = _calibration.a;
   h.calibration_b = _calibration.b;

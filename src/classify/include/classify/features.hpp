@@ -2,10 +2,12 @@
 //
 // Purpose: the feature side of the content classifier. Following what won the TREC spam track
 // (Goodman & Yih 2006; Sculley & Wachman 2007; Cormack 2007), a message becomes a bag of hashed
-// binary features: character 2-, 3- and 4-grams of the normalised block of sender-written headers
-// and of the first part of the decoded text (sizes measured on split A: 2+3+4 beat 4 alone), word tokens and word pairs (orthogonal sparse bigrams, OSB; adjacent pairs by default), header
-// names and tokens of selected header values, URL hosts and domains, MIME structure, parser anomaly
-// flags and a few shape statistics. Features are hashed into a table of 2^hash_bits weights.
+// binary features: character 2-, 3- and 4-grams of the first part of the decoded text and 4-grams of
+// the normalised block of sender-written headers (sizes measured on split A, see BENCHMARKS.md), word
+// tokens and word pairs (orthogonal sparse bigrams, OSB; adjacent pairs by default), header names,
+// tokens of selected sender-written header values and of the first three Received hops, URL hosts
+// and domains, MIME structure, parser anomaly flags and a few shape statistics. Features are hashed
+// into a table of 2^hash_bits weights.
 //
 // Guarantees: extraction is deterministic for a given `feature_options` (the model file records them),
 // bounded by the options (prefix sizes), and never fails. Feature ids are < 2^hash_bits; a message's
@@ -38,7 +40,15 @@ struct feature_options {
   std::uint32_t text_prefix_bytes = 10000;  // of the normalised subject + decoded text
   std::uint32_t header_prefix_bytes = 500;  // of the normalised block of sender-written headers
   std::uint32_t osb_window = 1;             // word pairs up to this distance (1: adjacent; 4 measured worse on split A)
-  std::uint32_t gram_sizes = (1u << 2) | (1u << 3) | (1u << 4);  // bit n set: character n-grams, n in 1..8
+  std::uint32_t gram_sizes = (1u << 2) | (1u << 3) | (1u << 4);  // of the text; bit n set: n-grams, n in 1..8
+  // Of the header block, the same encoding. 4-grams alone: the header 2- and 3-grams measured worse
+  // on split A's later test collections.
+  std::uint32_t header_gram_sizes = 1u << 4;
+  // Whether the values of transport headers (added on the way: Return-Path, Sender, Errors-To,
+  // Precedence, List-*) are tokenised like those of sender-written ones. Off: they describe a
+  // collection's mailing lists more than a sender, and measured worse on split A. Received is
+  // transport too, but its first three hops stay tokenised either way (the sender's side of the path).
+  bool transport_header_tokens = false;
 };
 
 // What a feature is about; part of every feature's hash, and its name prefix in explanations.

@@ -3,9 +3,10 @@
 // Purpose: a logistic-regression model over hashed features: one float weight per hash slot, a bias,
 // and Platt calibration parameters that turn the raw margin into a calibrated spam probability.
 //
-// File format (little-endian, version 1): a 4096-byte header — magic "PWMODEL1", format version,
+// File format (little-endian, version 2): a 4096-byte header — magic "PWMODEL1", format version,
 // header size, the feature_options the weights were trained with (hash bits, text and header
-// prefix sizes, OSB window, character gram sizes), bias, Platt a/b, counts of trained
+// prefix sizes, OSB window, character gram sizes of the text and of the header block, whether
+// transport headers are tokenised), bias, Platt a/b, counts of trained
 // spam/ham, weight count and an XXH3-64 checksum of the header (checksum field zeroed) and the
 // weights — followed by the weights as float32. The page-aligned weights are used in place through
 // mmap, so loading costs one checksum pass and no copy.
