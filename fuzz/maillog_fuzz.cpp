@@ -33,7 +33,8 @@ std::string drive(std::string_view input, std::size_t chunk, std::size_t bound) 
       transcript.append(*line).push_back('\n');
       if (const auto d = parse_delivery_line(*line)) {
         check(d->queue_id.size() >= 6 && d->queue_id.size() <= 32);
-        check(d->queue_id.data() >= line->data() && d->queue_id.data() + d->queue_id.size() <= line->data() + line->size());
+        check(d->queue_id.data() >= line->data() &&
+              d->queue_id.data() + d->queue_id.size() <= line->data() + line->size());
         check(d->queue_id.find('@') == std::string_view::npos && d->service.find('@') == std::string_view::npos);
         transcript.append(status_name(d->status)).push_back(is_hard_bounce(*d) ? 'H' : '-');
       }

@@ -1,5 +1,6 @@
 // Behaviour engine: simulated subscribers over simulated time (the engine takes time as input).
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <xxhash.h>
 
 #include "behavior/engine.hpp"
 

@@ -279,10 +279,9 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
   const double day_bounces = bounce_strength(c.bounces_day, c.win[day][m_recipients]);
   // Campaign mail amplifies a volume excess like novelty does, unless its content says it is not
   // spam (a chain letter): unscored campaign messages count fully, scored ones by their content.
-  const double amplifier = 0.3 + p.novelty_weight * (e.rcpt_novelty + 0.6 * domain_novelty) +
-                           p.content_weight * spam_excess +
-                           p.campaign_weight * camp.share * (camp.blind + (1 - camp.blind) * camp.q) +
-                           p.bounce_weight * day_bounces;
+  const double amplifier =
+      0.3 + p.novelty_weight * (e.rcpt_novelty + 0.6 * domain_novelty) + p.content_weight * spam_excess +
+      p.campaign_weight * camp.share * (camp.blind + (1 - camp.blind) * camp.q) + p.bounce_weight * day_bounces;
   const auto churn_term = [&](float changes) {
     return std::max(0.0, std::log2(std::max(static_cast<double>(changes), 1.0)) - 1);
   };
@@ -330,8 +329,8 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
     // exist.
     const double hour_bounces = bounce_strength(c.bounces_hour, h[m_recipients]);
     if (hour_bounces > 0 && hour_novelty >= 0.75 && changes > 1) {
-      suspicion =
-          std::max(suspicion, p.hold_at * p.takeover_weight * p.bounce_weight * hour_bounces * std::min(1.0, changes - 1.0));
+      suspicion = std::max(
+          suspicion, p.hold_at * p.takeover_weight * p.bounce_weight * hour_bounces * std::min(1.0, changes - 1.0));
     }
     // Without spammy content (the classifier misses some spam), a client that changes on nearly
     // every message while writing almost only to strangers is still a takeover's pattern — but

@@ -20,8 +20,7 @@ namespace {
 constexpr std::uint8_t magic[4] = {'P', 'W', 'B', 'S'};
 constexpr std::uint8_t version = 4;
 constexpr std::size_t header_bytes = 4 + 1;
-constexpr std::size_t v1_payload_bytes = header_bytes + 8 +
-                                         4 * (window_count * metric_count + 2 * churn_count) +
+constexpr std::size_t v1_payload_bytes = header_bytes + 8 + 4 * (window_count * metric_count + 2 * churn_count) +
                                          8 * 2 * bloom_words + 4 * 2 + 4 * 2 + 4 * 3 + 2 + 4;
 constexpr std::size_t v2_payload_bytes = v1_payload_bytes + 4 + 8;
 constexpr std::size_t v3_payload_bytes = v2_payload_bytes + 4 + 4 + 1;
@@ -138,7 +137,7 @@ result<decoded_state> decode(std::span<const std::byte> blob) {
                                          ", this build reads versions 1 to " + std::to_string(version));
   }
   constexpr std::size_t payload_bytes_of[] = {0, v1_payload_bytes, v2_payload_bytes, v3_payload_bytes,
-                                             v3_payload_bytes};
+                                              v3_payload_bytes};
   const std::size_t payload_bytes = payload_bytes_of[blob_version];
   if (blob.size() != payload_bytes + checksum_bytes) {
     return make_error(errc::corrupt, "behaviour state blob version " + std::to_string(blob_version) + " has " +

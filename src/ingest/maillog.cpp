@@ -9,12 +9,10 @@
 namespace pw::ingest {
 namespace {
 
-bool is_alnum(char c) noexcept {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool is_alnum(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-constexpr std::array<std::string_view, 8> delivering_services = {"smtp",    "lmtp",  "error", "local",
-                                                                 "virtual", "pipe",  "retry", "discard"};
+constexpr std::array<std::string_view, 8> delivering_services = {"smtp",    "lmtp", "error", "local",
+                                                                 "virtual", "pipe", "retry", "discard"};
 
 // At `line[p]` (just after "postfix"): the rest of `<name>/<service>[<pid>]: <queue id>: `; on
 // success fills service and queue id and returns the position after the queue id's ": ".

@@ -15,20 +15,20 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <csignal>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <sstream>
 
 #include "api.hpp"
+#include "connections.hpp"
 #include "desk_api.hpp"
 #include "desk_service.hpp"
-#include "maillog_follower.hpp"
-#include "ledger/sqlite_ledger.hpp"
-#include "connections.hpp"
 #include "http/server.hpp"
+#include "ledger/sqlite_ledger.hpp"
+#include "maillog_follower.hpp"
 #include "store/sqlite_store.hpp"
 #include "telemetry/log.hpp"
 

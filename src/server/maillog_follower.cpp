@@ -70,7 +70,7 @@ void maillog_follower::poll() {
       _missing_logged = true;
     }
     _seen_start = true;  // a file that appears later is new: read it from its start
-    return;             // keep reading a rotated-away file we still hold
+    return;              // keep reading a rotated-away file we still hold
   }
   if (_fd >= 0 && static_cast<std::uint64_t>(st.st_ino) == _inode) {
     if (static_cast<std::uint64_t>(st.st_size) < _offset) {  // truncated in place (copytruncate)
@@ -140,8 +140,8 @@ void maillog_follower::handle(std::string_view line) {
   }
   const relay::outcome o = _svc.decider().bounced(std::move(claim->who), 1, now);
   _svc.record_decision(store::decision_record{now, o.who.who.id, std::string(d->queue_id), "bounce",
-                                              std::string(behavior::level_name(o.decision.lvl)),
-                                              o.decision.suspicion, o.reasons, o.decision.observe_only},
+                                              std::string(behavior::level_name(o.decision.lvl)), o.decision.suspicion,
+                                              o.reasons, o.decision.observe_only},
                        o.who.who);
   telemetry::log(o.decision.lvl >= behavior::level::watch ? severity::info : severity::debug, "bounce",
                  {{"queue", d->queue_id},

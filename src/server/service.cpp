@@ -77,12 +77,12 @@ service_metrics::service_metrics(telemetry::registry& r)
       active_campaigns(r.add_gauge("portwarden_active_campaigns",
                                    "Campaigns sent by at least campaigns.k distinct subscribers in the window")),
       eom_latency(r.add_histogram("portwarden_stage_latency_seconds",
-                                  "Time from the event's arrival to our answer, by stage",
-                                  telemetry::latency_buckets(), {{"stage", "end_of_message"}})),
-      score_latency(r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(),
-                                    {{"stage", "decide"}})),
-      rcpt_latency(r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(),
-                                   {{"stage", "rcpt"}})),
+                                  "Time from the event's arrival to our answer, by stage", telemetry::latency_buckets(),
+                                  {{"stage", "end_of_message"}})),
+      score_latency(
+          r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(), {{"stage", "decide"}})),
+      rcpt_latency(
+          r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(), {{"stage", "rcpt"}})),
       policy_latency(r.add_histogram("portwarden_stage_latency_seconds", "", telemetry::latency_buckets(),
                                      {{"stage", "policy"}})) {}
 

@@ -5,9 +5,9 @@
 // the service only after the event loop and the worker pool have stopped.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -19,10 +19,10 @@
 
 #include "behavior/engine.hpp"
 #include "campaign/tracker.hpp"
-#include "fingerprint/fingerprint.hpp"
 #include "classify/classifier.hpp"
 #include "classify/model.hpp"
 #include "config/config.hpp"
+#include "fingerprint/fingerprint.hpp"
 #include "identity/directory.hpp"
 #include "ingest/attribution.hpp"
 #include "relay/decider.hpp"

@@ -217,7 +217,7 @@ result<void> in_process_relay::release(std::string_view client_addr, std::string
 }
 
 behavior::level in_process_relay::bounced(std::string_view client_addr, std::string_view login,
-                                         std::uint32_t hard_bounces, std::int64_t now_ms, std::string& reasons) {
+                                          std::uint32_t hard_bounces, std::int64_t now_ms, std::string& reasons) {
   const identity::resolution who = identity::resolve(_directory, login, client_addr, {});
   const relay::outcome o = _decider.bounced(who, hard_bounces, now_ms);
   if (o.decision.lvl >= behavior::level::watch) reasons = o.reasons;

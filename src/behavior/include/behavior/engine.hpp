@@ -131,8 +131,8 @@
 // of any length. `restore` parses blobs from the store as untrusted: a corrupt, truncated, foreign or
 // future-version blob is an error (errc::corrupt / errc::invalid_input), never a crash. Blobs carry
 // the plan's identity (a hash of its name) since version 2, the campaign counters since version
-// 3 and the bounce counts since version 4; version-1 and version-2 blobs still restore, without what they lack (no campaign evidence; for
-// version 1 also no plan: reports use the default plan until the subscriber's next event).
+// 3 and the bounce counts since version 4; version-1 and version-2 blobs still restore, without what they lack (no
+// campaign evidence; for version 1 also no plan: reports use the default plan until the subscriber's next event).
 // Privacy: the engine never receives an address: recipients, domains, senders and HELO names arrive
 // as keyed 64-bit hashes from `recipient_hasher` (keyed XXH3), and snapshots hold only counters,
 // filter bits and 32-bit tags of those hashes. Reasons carry numbers only.

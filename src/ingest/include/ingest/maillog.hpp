@@ -40,7 +40,7 @@ struct delivery_line {
   std::string_view queue_id;  // Postfix queue id: [0-9A-Za-z]{6,32}
   std::string_view service;   // "smtp", "error", ...
   delivery_status status = delivery_status::sent;
-  char dsn_class = 0;         // '2', '4' or '5' from `dsn=`; 0 when the line has none
+  char dsn_class = 0;  // '2', '4' or '5' from `dsn=`; 0 when the line has none
 };
 
 // True for a hard bounce: status=bounced with DSN class 5 (or no DSN, which Postfix writes only for
@@ -64,8 +64,8 @@ class line_splitter {
  private:
   std::size_t _max;
   std::string _buffer;
-  std::size_t _pos = 0;       // start of the unread part of _buffer
-  bool _skipping = false;     // inside a line over `_max`: drop until its end
+  std::size_t _pos = 0;    // start of the unread part of _buffer
+  bool _skipping = false;  // inside a line over `_max`: drop until its end
   std::uint64_t _dropped = 0;
 };
 
