@@ -49,7 +49,8 @@ void maillog_follower::close_file() {
 }
 
 void maillog_follower::poll() {
-  const std::string& path = _svc.current()->settings.ingest.maillog;
+  const std::shared_ptr<const runtime> rt = _svc.current();  // held: a reload may swap the runtime meanwhile
+  const std::string& path = rt->settings.ingest.maillog;
   if (path != _path) {  // first pass, or a reload named another file (or none)
     close_file();
     _path = path;
