@@ -50,6 +50,13 @@ wait_sent() {  # wait_sent DIR N [seconds]: until the maillog shows >= N deliver
 }
 held_count() { postqueue -c "$1/etc" -j 2>/dev/null | grep -c '"queue_name": *"hold"' || true; }
 queue_empty() { [ -z "$(postqueue -c "$1/etc" -j 2>/dev/null)" ]; }
+# wait_queue_empty DIR [seconds]: Postfix logs status=sent before qmgr removes the queue file, so a
+# queue read right after the last delivery can still list it (seen once under load).
+wait_queue_empty() {
+  local limit=$(( ${2:-10} * 10 ))
+  for _ in $(seq "$limit"); do queue_empty "$1" && return 0; sleep 0.1; done
+  return 1
+}
 sink_files() { find "$1/sink" -type f | wc -l; }
 
 http_get() { curl -fsS --max-time 10 "http://127.0.0.1:$HTTP_PORT$1"; }

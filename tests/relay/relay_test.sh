@@ -206,7 +206,7 @@ check "3: before release only non-held mail is delivered" wait_sent "$W/pf" $((e
 postsuper -c "$W/pf/etc" -H ALL > /dev/null 2>&1
 check "3: after postsuper -H every accepted message is delivered ($expected recipient deliveries)" \
   wait_sent "$W/pf" "$expected" 60
-check "3: nothing left in the queue" queue_empty "$W/pf"
+check "3: nothing left in the queue" wait_queue_empty "$W/pf" 10
 
 # --- 4. kill -9 under load, restart: nothing lost, state survived --------------------------------
 sleep 1.5   # one snapshot interval: mallory's hold is in the store
