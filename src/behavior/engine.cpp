@@ -194,7 +194,11 @@ std::size_t plan_index(const engine_settings& s, std::string_view name) {
   return 0;
 }
 
-const plan_settings& plan_for(const engine_settings& s, std::string_view name) { return s.plans[plan_index(s, name)]; }
+// The plan of the subscriber's last event (also after a restore); the default plan when that plan is
+// no longer configured, or the state was restored from a version-1 blob and has not sent since.
+std::size_t last_plan_index(const subscriber_state& st, const engine_settings& s) {
+  return st.plan < s.plans.size() ? st.plan : plan_index(s, s.default_plan);
+}
 
 struct evidence {
   float suspicion = 0;
@@ -796,7 +800,7 @@ std::optional<decision> engine::on_bounce(std::string_view subscriber, std::int6
   }
   subscriber_state& st = sh.at(*index);
   // The plan of the subscriber's last message: a bounce carries none of its own.
-  const std::size_t plan = st.plan < g->plans.size() ? st.plan : plan_index(*g, g->default_plan);
+  const std::size_t plan = last_plan_index(st, *g);
   const plan_settings& p = g->plans[plan];
   const std::int64_t previous = advance(st, p, plan, now_ms);
   const bool over_rate = over_throttle_rate(st.c, p);
@@ -815,9 +819,7 @@ std::optional<subscriber_report> engine::report(std::string_view subscriber, std
     return std::nullopt;
   }
   const subscriber_state& st = sh.at(*index);
-  // The plan of the subscriber's last event (also after a restore); the default plan when that plan
-  // is no longer configured, or the state was restored from a version-1 blob and has not sent since.
-  const plan_settings& p = st.plan < g->plans.size() ? g->plans[st.plan] : plan_for(*g, g->default_plan);
+  const plan_settings& p = g->plans[last_plan_index(st, *g)];
   counters c = st.c;
   decay(c, static_cast<double>(now_ms - st.last_ms));
   const evidence e = evaluate(c, st, p);
