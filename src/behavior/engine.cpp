@@ -30,6 +30,9 @@ constexpr std::size_t hour = static_cast<std::size_t>(window::one_hour);
 constexpr std::size_t day = static_cast<std::size_t>(window::one_day);
 
 constexpr double deferred_attempts_to_hold = 40;
+// The takeover escalation (evaluate) needs the second client change in the hour (decayed counts:
+// two changes a few minutes apart read ~1.9).
+constexpr double takeover_escalation_changes = 1.5;
 // Campaign evidence reaches full weight at this many campaign messages in the hour, so one message
 // of a campaign (the first forward of anything popular) weighs a third.
 constexpr double campaign_messages_for_full_weight = 3;
@@ -207,6 +210,7 @@ struct evidence {
   float rcpt_novelty = 0;
   std::optional<float> spam;
   window spam_window = window::one_hour;
+  bool takeover = false;  // throttle-worthy evidence escalated to hold by the takeover pattern
 };
 
 // Active-campaign evidence over the last hour (see the contract in engine.hpp).
@@ -315,15 +319,16 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
   // throttle: the mail still flows at the plan's rate, and the case tells the customer.
   suspicion = std::max(suspicion, p.throttle_at * p.bounce_weight * day_bounces);
   // Takeover: spammy mail to strangers from a client that keeps changing (see the contract).
+  const double changes = c.churn[c_helo];
+  // Novelty over the hour the changes are counted in (a bulk sender's worst window can be its day,
+  // dominated by its own list).
+  const auto& h = c.win[hour];
+  const double hour_novelty =
+      h[m_recipients] >= 0.5f ? std::clamp(static_cast<double>(h[m_new_recipients]) / h[m_recipients], 0.0, 1.0) : 0.0;
+  double takeover_alone = 0;
   {
-    const auto& h = c.win[hour];
     const double hour_spam = h[m_spam_n] >= 0.5f ? h[m_spam_sum] / h[m_spam_n] : 0.0;
     const double q = std::clamp((hour_spam - 0.8) / 0.1, 0.0, 1.0);
-    const double changes = c.churn[c_helo];
-    // Novelty over the hour the changes are counted in (a bulk sender's worst window can be its
-    // day, dominated by its own list).
-    const double hour_novelty =
-        h[m_recipients] >= 0.5f ? std::clamp(static_cast<double>(h[m_new_recipients]) / h[m_recipients], 0.0, 1.0) : 0.0;
     if (q > 0 && hour_novelty >= 0.8 && changes > 1) {
       suspicion = std::max(suspicion, p.hold_at * p.takeover_weight * q * std::min(1.0, changes - 1.0));
     }
@@ -338,9 +343,10 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
     }
     // Without spammy content (the classifier misses some spam), a client that changes on nearly
     // every message while writing almost only to strangers is still a takeover's pattern — but
-    // only throttle: a person can be told, the mail still flows at the plan's rate.
+    // only throttle: a person can be told, the mail still flows at the plan's rate. Applied last,
+    // after the escalation below, which it must not feed.
     if (hour_novelty >= 0.75 && changes > 3) {
-      suspicion = std::max(suspicion, p.throttle_at * p.takeover_weight * std::min(1.0, changes - 3.0));
+      takeover_alone = p.throttle_at * p.takeover_weight * std::min(1.0, changes - 3.0);
     }
   }
   // Strangers in a campaign: the day's mail mostly to recipients never written to before, the hour's
@@ -368,6 +374,18 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
   // throttle and hold without a volume excess: a low-and-slow bot sharing its template. The 1.25
   // puts hold at 80 % of full strength (mostly campaign mail, mean probability ≥ 0.9, 3 messages).
   suspicion = std::max(suspicion, 1.25 * p.hold_at * p.campaign_weight * camp.share * camp.weight * camp.q);
+  // A takeover on top of throttle-worthy evidence: whatever already earns throttle (volume,
+  // bounces, content, persistence) while the login is used from a client that changed at least
+  // twice in the hour, writing mostly to strangers, is a stolen login at work — held, not slowed
+  // (a hijacker sends at the throttle rate for hours; measured with `portwarden simulate`, S5
+  // bursts). Only what would be throttled anyway is escalated, so a legitimate subscriber held by
+  // this rule would have been throttled without it.
+  if (suspicion >= p.throttle_at && changes >= takeover_escalation_changes && hour_novelty >= 0.75 &&
+      p.hold_at * p.takeover_weight > suspicion) {
+    suspicion = p.hold_at * p.takeover_weight;
+    e.takeover = true;
+  }
+  suspicion = std::max(suspicion, takeover_alone);
   e.suspicion = static_cast<float>(suspicion);
   return e;
 }
@@ -486,6 +504,11 @@ void explain(reason_list out, const subscriber_state& st, const counters& c, con
     const std::int64_t since = decode_time(st.held_since);
     out.add({reason_code::held, window::one_hour, minutes(now - since), minutes(since + g.hold_timeout_ms - now)});
   }
+  if (e.takeover) {
+    const auto& h = c.win[hour];
+    out.add({reason_code::takeover, window::one_hour, c.churn[c_helo],
+             h[m_recipients] >= 0.5f ? h[m_new_recipients] / h[m_recipients] : 0.0f});
+  }
   if (intended == action::defer) {
     out.add({reason_code::over_throttle_rate, window::one_hour, c.win[hour][m_messages],
              static_cast<float>(p.throttle_messages_per_hour)});
@@ -515,7 +538,7 @@ void explain(reason_list out, const subscriber_state& st, const counters& c, con
   if (c.churn[c_sender] >= 3) {
     out.add({reason_code::sender_churn, window::one_hour, c.churn[c_sender]});
   }
-  if (c.churn[c_helo] >= 2) {  // 2: the takeover rule holds from the second change
+  if (c.churn[c_helo] >= 2 && !e.takeover) {  // 2: the takeover rules hold from the second change
     out.add({reason_code::helo_churn, window::one_hour, c.churn[c_helo]});
   }
 }

@@ -103,6 +103,9 @@ std::string describe(const reason& r) {
     case reason_code::campaign:
       return count(r.a) + " of " + count(r.c) + " messages in " + w + " belonged to campaigns sent by " +
              (r.b >= 255 ? std::string("255 or more") : count(r.b)) + " subscribers";
+    case reason_code::takeover:
+      return "held rather than throttled: the client (HELO name or address) changed " + count(r.a) + " times in " + w +
+             " while " + count(r.b * 100) + "% of recipients were never seen before, the pattern of a stolen login";
     case reason_code::hard_bounces:
       return count(r.a) + " hard bounces (addresses that do not exist or refused the mail) for " + count(r.b) +
              " recipients in " + w;

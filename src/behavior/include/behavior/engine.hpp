@@ -63,6 +63,14 @@
 //   of the hour's recipients are new earns throttle (× takeover_weight), never hold. (75 %: a bulk
 //   sender's own list outgrows the filter and looks ~80 % new, so a hijack mixed with its
 //   newsletter hour stays below 90 %.)
+//   Escalation: when the other evidence (volume, bounces, content, persistence, campaigns — not
+//   the client changes alone) already reaches throttle_at, and the client changed at least twice in
+//   the hour (decayed count ≥ 1.5) while ≥ 75 % of the hour's recipients were new, suspicion is
+//   raised to hold_at × takeover_weight, with the reason `takeover`: a stolen login sends at the
+//   throttle rate for hours otherwise (measured with `portwarden simulate`, S5 bursts: worst
+//   spam relayed before hold 12–20 → 6–8 on seeds 1–5). Only what would be throttled anyway is
+//   escalated, so the rule adds no throttled subscriber, and a legitimate subscriber it holds is
+//   one that would have been throttled without it.
 // - Strangers in a campaign: when ≥ 5 messages to ≥ 10 recipients in 24 h went ≥ 90 % to new
 //   recipients (ramping from 80 %), the
 //   active-campaign share of the hour (weight: one campaign message) earns up to throttle_at ×
@@ -229,6 +237,8 @@ enum class reason_code : std::uint8_t {
   campaign,            // a: messages in active campaigns, b: largest distinct-subscriber count among
                        // them (255 = 255 or more), c: all messages, in `w` (1 h)
   hard_bounces,        // a: hard bounces of relayed mail, b: recipients, in `w` (24 h)
+  takeover,            // throttle-worthy evidence held by the takeover pattern: a: client changes,
+                       // b: share of recipients never seen before (0..1), in `w` (1 h)
 };
 
 struct reason {
