@@ -211,6 +211,7 @@ struct evidence {
   std::optional<float> spam;
   window spam_window = window::one_hour;
   bool takeover = false;  // throttle-worthy evidence escalated to hold by the takeover pattern
+  float hour_novelty = 0;  // share of the hour's recipients never seen before (the takeover rules' novelty)
 };
 
 // Active-campaign evidence over the last hour (see the contract in engine.hpp).
@@ -325,6 +326,7 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
   const auto& h = c.win[hour];
   const double hour_novelty =
       h[m_recipients] >= 0.5f ? std::clamp(static_cast<double>(h[m_new_recipients]) / h[m_recipients], 0.0, 1.0) : 0.0;
+  e.hour_novelty = static_cast<float>(hour_novelty);
   double takeover_alone = 0;
   {
     const double hour_spam = h[m_spam_n] >= 0.5f ? h[m_spam_sum] / h[m_spam_n] : 0.0;
@@ -505,9 +507,7 @@ void explain(reason_list out, const subscriber_state& st, const counters& c, con
     out.add({reason_code::held, window::one_hour, minutes(now - since), minutes(since + g.hold_timeout_ms - now)});
   }
   if (e.takeover) {
-    const auto& h = c.win[hour];
-    out.add({reason_code::takeover, window::one_hour, c.churn[c_helo],
-             h[m_recipients] >= 0.5f ? h[m_new_recipients] / h[m_recipients] : 0.0f});
+    out.add({reason_code::takeover, window::one_hour, c.churn[c_helo], e.hour_novelty});
   }
   if (intended == action::defer) {
     out.add({reason_code::over_throttle_rate, window::one_hour, c.win[hour][m_messages],
