@@ -6,6 +6,9 @@
 #include <random>
 #include <string>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "campaign/tracker.hpp"
 #include "fingerprint/fingerprint.hpp"
 
@@ -342,8 +345,50 @@ TEST(campaign, text_campaign_takes_over_images_that_came_first) {
   const auto later = t.observe(image_variant("A subject nobody carried before"), "e", 4);
   EXPECT_EQ(later.id, text);
   EXPECT_TRUE(later.joined_by_attachment);
-  // The images' campaign keeps what it had.
+  // The images' campaign was folded into the text campaign: its id leads there, and its messages
+  // and subscribers count there (a, b with the images; c, d with text; e later): active at k = 3.
+  EXPECT_EQ(t.size(), 1u);
   const auto old = t.find(images, 5 * minute);
   ASSERT_TRUE(old.found());
-  EXPECT_EQ(old->messages, 2u);
+  EXPECT_EQ(old->id, text);
+  EXPECT_EQ(old->messages, 5u);
+  EXPECT_EQ(old->distinct_subscribers, 5u);
+  EXPECT_TRUE(old->active);
+  // A later image-only variant with a subject only the images' campaign had carried joins too.
+  EXPECT_EQ(t.observe(image_variant("Genuine replicas at half price"), "f", 5).id, text);
+
+  // The fold survives a snapshot: the restored campaign answers to both ids (blob version 3).
+  const auto ch = t.collect_changes();
+  ASSERT_EQ(ch.updated.size(), 1u);
+  auto u = make();
+  ASSERT_TRUE(u.restore(ch.updated[0].id, ch.updated[0].blob).has_value());
+  const auto restored = u.find(images, 6 * minute);
+  ASSERT_TRUE(restored.found());
+  EXPECT_EQ(restored->id, text);
+  EXPECT_EQ(restored->messages, 6u);
+}
+
+TEST(campaign, version_2_blobs_are_still_restored) {
+  auto t = make();
+  std::string id;
+  for (int i = 0; i < 3; ++i) {
+    id = t.observe(sig_of(8, i), "s" + std::to_string(i), minute + i).id;
+  }
+  auto blob = t.collect_changes().updated.at(0).blob;
+  // Version 2 is version 3 without the absorbed-ids count (0 here) before the checksum.
+  ASSERT_EQ(blob[0], std::byte{3});
+  ASSERT_EQ(blob[blob.size() - 9], std::byte{0});
+  blob.erase(blob.end() - 9);
+  blob[0] = std::byte{2};
+  const std::uint64_t check = XXH3_64bits(blob.data(), blob.size() - 8);
+  for (int i = 0; i < 8; ++i) {
+    blob[blob.size() - 8 + i] = static_cast<std::byte>(check >> (8 * i));
+  }
+  auto u = make();
+  ASSERT_TRUE(u.restore(id, blob).has_value());
+  const auto found = u.find(id, 2 * minute);
+  ASSERT_TRUE(found.found());
+  EXPECT_EQ(found->messages, 3u);
+  blob[0] = std::byte{1};
+  EXPECT_FALSE(u.restore(id, blob).has_value());
 }

@@ -15,9 +15,10 @@
 namespace pw::campaign {
 namespace {
 
-constexpr std::uint8_t blob_version = 2;
+constexpr std::uint8_t blob_version = 3;    // 3: + the ids of absorbed campaigns; 2 is still read
 constexpr std::size_t hll_registers = 256;  // 2^8: ~6.5 % standard error, 256 bytes per sketch
 constexpr std::size_t max_dup_per_key = 8;  // index entries kept per band key (hot boilerplate keys)
+constexpr std::size_t max_absorbed = 8;     // ids of folded campaigns kept per campaign (they resolve to it)
 constexpr std::uint32_t slot_bits = 24;     // max_campaigns < 2^24
 
 std::uint32_t to_seconds(std::int64_t ms) noexcept {
@@ -71,6 +72,7 @@ struct extras {
   std::vector<std::uint64_t> subjects;     // keyed subject-text hashes of members 2.. (text campaigns)
                                            // or of every member (campaigns of images alone)
   std::vector<std::uint8_t> member_keys;   // banded bins (low bytes) of members 2.., bands × rows each
+  std::vector<std::uint64_t> absorbed;     // id hashes of campaigns folded into this one (they resolve here)
 };
 
 // 24 bytes, plus the representative's bins (one byte each) in impl::rep: see the memory contract.
@@ -303,6 +305,17 @@ struct tracker::impl {
     return id;
   }
 
+  // The slot of the live campaign with this id hash (its own, or one it absorbed), or UINT32_MAX.
+  std::uint32_t slot_of(std::uint64_t h) const {
+    std::uint32_t found = UINT32_MAX;
+    ids.find(h, [&](std::uint32_t slot) {
+      if (found == UINT32_MAX && alive(slot) && (id_hash(slot) == h || absorbed_into(slot, h))) {
+        found = slot;
+      }
+    });
+    return found;
+  }
+
   // The slot of a live campaign with this id, or UINT32_MAX.
   std::uint32_t slot_of(std::string_view id) const {
     if (id.size() != 18 || !id.starts_with("c-")) {
@@ -316,13 +329,12 @@ struct tracker::impl {
       }
       h = (h << 4) | static_cast<std::uint64_t>(v);
     }
-    std::uint32_t found = UINT32_MAX;
-    ids.find(h, [&](std::uint32_t slot) {
-      if (found == UINT32_MAX && alive(slot) && id_hash(slot) == h) {
-        found = slot;
-      }
-    });
-    return found;
+    return slot_of(h);
+  }
+
+  bool absorbed_into(std::uint32_t slot, std::uint64_t h) const noexcept {
+    const record& r = records[slot];
+    return r.more && std::find(r.more->absorbed.begin(), r.more->absorbed.end(), h) != r.more->absorbed.end();
   }
 
   bool alive(std::uint32_t slot) const noexcept { return slot < records.size() && records[slot].live; }
@@ -371,10 +383,17 @@ struct tracker::impl {
   }
 
   void rebuild_ids() {
-    ids.reset(live + 1);
+    std::size_t entries = live + 1;
+    for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
+      entries += records[slot].live && records[slot].more ? records[slot].more->absorbed.size() : 0;
+    }
+    ids.reset(entries);
     for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
       if (records[slot].live) {
         ids.insert(id_hash(slot), slot);
+        for (std::uint64_t h : records[slot].more ? records[slot].more->absorbed : std::vector<std::uint64_t>{}) {
+          ids.insert(h, slot);
+        }
       }
     }
   }
@@ -402,7 +421,18 @@ struct tracker::impl {
       return 0;
     }
     // Bins hold 8 bits: unrelated bins agree by chance 1 in 256; correct the estimate for it.
-    const double raw = static_cast<double>(same) / static_cast<double>(n);
+    double raw = static_cast<double>(same) / static_cast<double>(n);
+    if (r.more) {
+      const std::size_t per = s.bands * s.rows;
+      const std::vector<std::uint8_t>& k = r.more->member_keys;
+      for (std::size_t i = 0; i + per <= k.size(); i += per) {
+        std::size_t agree = 0;
+        for (std::size_t j = 0; j < per; ++j) {
+          agree += k[i + j] == static_cast<std::uint8_t>(sig.bins[j]) ? 1 : 0;
+        }
+        raw = std::max(raw, static_cast<double>(agree) / static_cast<double>(per));
+      }
+    }
     return std::max(0.0, (raw - 1.0 / 256) / (1.0 - 1.0 / 256));
   }
 
@@ -471,7 +501,7 @@ struct tracker::impl {
     if (r.persisted) {
       removed.push_back(id_of(slot));
     }
-    ids.mark_stale(1);
+    ids.mark_stale(1 + (r.more ? r.more->absorbed.size() : 0));
     for (slot_index& t : index) {
       t.mark_stale(has_text_keys(r) ? members_indexed(r) : 0);
     }
@@ -555,52 +585,134 @@ struct tracker::impl {
     }
   }
 
-  // The images of campaign `from` (of images alone) lead to text campaign `to` from now on.
-  void take_images(std::uint32_t from, std::uint32_t to) {
-    extras& src = *records[from].more;
-    extras& dst = *records[to].more;
+  // Folds campaign `from` (of images alone) into text campaign `to`: the image-only variants that
+  // came before a text member carried one of their subjects are the same template. Its images and
+  // subjects lead to `to` from now on, its counts and subscribers add to `to`'s, and its id (with
+  // the ids it had absorbed, up to max_absorbed) resolves to `to` (find, so a reason naming it
+  // still leads somewhere). `to` keeps its own id and first-seen time.
+  void absorb(std::uint32_t from, std::uint32_t to, std::uint32_t now) {
+    extras& src = more_of(from);
+    extras& dst = more_of(to);
     for (std::uint64_t a : src.attachments) {
       auto it = by_attachment.find(a);
-      if (it == by_attachment.end() || it->second.first != from ||
-          std::find(dst.attachments.begin(), dst.attachments.end(), a) != dst.attachments.end() ||
-          dst.attachments.size() >= s.max_attachments) {
+      if (it == by_attachment.end() || it->second.first != from) {
         continue;
       }
       it->second = std::make_pair(to, records[to].gen);
+      if (std::find(dst.attachments.begin(), dst.attachments.end(), a) != dst.attachments.end()) {
+        continue;
+      }
+      if (dst.attachments.size() >= s.max_attachments) {
+        // The oldest image gives way: this one is proven a link (variants arrive with it now).
+        auto old = by_attachment.find(dst.attachments.front());
+        if (old != by_attachment.end() && old->second.first == to) {
+          by_attachment.erase(old);
+        }
+        dst.attachments.erase(dst.attachments.begin());
+      }
       dst.attachments.push_back(a);
-      records[to].dirty = true;
+    }
+    for (std::uint64_t h : src.subjects) {
+      auto it = by_subject.find(h);
+      if (it != by_subject.end() && it->second.first == from) {
+        by_subject.erase(it);
+      }
+    }
+    std::vector<std::uint64_t> subjects = std::move(src.subjects);
+    src.subjects.clear();
+    dst.messages = dst.messages > UINT32_MAX - src.messages ? UINT32_MAX : dst.messages + src.messages;
+    for (const auto& [gen, n] :
+         {std::pair{src.window_gen, src.msgs_cur}, std::pair{src.window_gen - 1, src.msgs_prev}}) {
+      if (n == 0) {
+        continue;
+      }
+      if (gen == dst.window_gen) {
+        dst.msgs_cur += n;
+      } else if (gen + 1 == dst.window_gen) {
+        dst.msgs_prev += n;
+      }
+    }
+    if (src.sketches) {
+      to_sketches(dst, now / window_s());
+      auto& d = *dst.sketches;
+      const auto& sk = *src.sketches;
+      d[0].merge(sk[0]);
+      if (src.sketch_gen == dst.sketch_gen) {
+        d[1].merge(sk[1]);
+        d[2].merge(sk[2]);
+      } else if (src.sketch_gen + 1 == dst.sketch_gen) {
+        d[2].merge(sk[1]);
+      }
+    } else {
+      for (const auto& [h, seen] : src.subscribers) {
+        count_subscriber(dst, h, seen);
+      }
+    }
+    std::vector<std::uint64_t> ids_to_add{id_hash(from)};
+    for (std::uint64_t h : src.absorbed) {
+      ids_to_add.push_back(h);
+    }
+    records[to].last_seen_s = std::max(records[to].last_seen_s, records[from].last_seen_s);
+    records[to].dirty = true;
+    remove(from);
+    for (std::uint64_t h : subjects) {
+      add_subject(to, h);
+    }
+    std::size_t added = 0;
+    for (std::uint64_t h : ids_to_add) {
+      if (dst.absorbed.size() >= max_absorbed) {
+        break;
+      }
+      dst.absorbed.push_back(h);
+      ++added;
+    }
+    if (ids.fits(added) && !ids.mostly_stale()) {
+      for (std::size_t i = dst.absorbed.size() - added; i < dst.absorbed.size(); ++i) {
+        ids.insert(dst.absorbed[i], to);
+      }
+    } else {
+      rebuild_ids();
     }
   }
 
-  void count_subscriber(extras& e, std::uint32_t sub, std::uint32_t now) {
-    const std::uint32_t g = now / window_s();
+  // Beyond the exact cap: sketches from here on, seeded with the known subscribers (their 32-bit
+  // hashes re-mixed, since the sketch wants 64 bits); `g` is the current window generation.
+  void to_sketches(extras& e, std::uint32_t g) {
+    if (e.sketches) {
+      return;
+    }
+    e.sketches = std::make_unique<std::array<hll, 3>>();
+    e.sketch_gen = g;
+    for (const auto& [h, seen] : e.subscribers) {
+      const std::uint64_t x = XXH3_64bits(&h, sizeof h);
+      (*e.sketches)[0].add(x);
+      if (seen / window_s() == g) {
+        (*e.sketches)[1].add(x);
+      } else if (seen / window_s() + 1 == g) {
+        (*e.sketches)[2].add(x);
+      }
+    }
+    e.subscribers.clear();
+    e.subscribers.shrink_to_fit();
+  }
+
+  // Counts subscriber hash `sub` seen at `seen` (seconds; the current time, or an absorbed
+  // campaign's last sighting of it).
+  void count_subscriber(extras& e, std::uint32_t sub, std::uint32_t seen) {
+    const std::uint32_t g = seen / window_s();
     if (!e.sketches) {
-      for (auto& [h, seen] : e.subscribers) {
+      for (auto& [h, last] : e.subscribers) {
         if (h == sub) {
-          seen = std::max(seen, now);
+          last = std::max(last, seen);
           return;
         }
       }
       if (e.subscribers.size() < s.exact_subscribers) {
-        e.subscribers.emplace_back(sub, now);
+        e.subscribers.emplace_back(sub, seen);
         ++e.distinct_total;
         return;
       }
-      // Beyond the exact cap: sketches from here on, seeded with the known subscribers (their
-      // 32-bit hashes re-mixed, since the sketch wants 64 bits).
-      e.sketches = std::make_unique<std::array<hll, 3>>();
-      e.sketch_gen = g;
-      for (const auto& [h, seen] : e.subscribers) {
-        const std::uint64_t x = XXH3_64bits(&h, sizeof h);
-        (*e.sketches)[0].add(x);
-        if (seen / window_s() == g) {
-          (*e.sketches)[1].add(x);
-        } else if (seen / window_s() + 1 == g) {
-          (*e.sketches)[2].add(x);
-        }
-      }
-      e.subscribers.clear();
-      e.subscribers.shrink_to_fit();
+      to_sketches(e, std::max(g, std::max(e.window_gen, e.sketch_gen)));
     }
     auto& sk = *e.sketches;
     if (g == e.sketch_gen + 1) {
@@ -613,7 +725,11 @@ struct tracker::impl {
     e.sketch_gen = std::max(e.sketch_gen, g);
     const std::uint64_t x = XXH3_64bits(&sub, sizeof sub);
     sk[0].add(x);
-    sk[1].add(x);
+    if (g == e.sketch_gen) {
+      sk[1].add(x);
+    } else if (g + 1 == e.sketch_gen) {
+      sk[2].add(x);
+    }
   }
 };
 
@@ -805,9 +921,10 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     // before the subject linked them), so the rest of the image-only variants come here.
     auto [it, inserted] = m.by_attachment.emplace(a, std::make_pair(best, r.gen));
     if (!inserted && e.mask != 0 && it->second.first != best && m.alive(it->second.first, it->second.second) &&
-        m.records[it->second.first].more && m.records[it->second.first].more->mask == 0) {
-      it->second = std::make_pair(best, r.gen);
-      inserted = true;
+        !m.is_text(it->second.first)) {
+      // A campaign of images alone holds earlier variants with this image: the same template.
+      m.absorb(it->second.first, best, now);
+      continue;
     }
     if (inserted) {
       e.attachments.push_back(a);
@@ -819,8 +936,9 @@ membership tracker::observe(const fingerprint::signature& sig, std::string_view 
     auto it = m.by_subject.find(sig.subject_text);
     if (it != m.by_subject.end() && it->second.first != best && m.alive(it->second.first, it->second.second) &&
         !m.is_text(it->second.first)) {
-      m.take_images(it->second.first, best);
+      const std::uint32_t from = it->second.first;
       m.by_subject.erase(it);
+      m.absorb(from, best, now);
     }
     m.add_subject(best, sig.subject_text);
   } else if (!has_text && e.mask == 0) {
@@ -986,6 +1104,10 @@ std::vector<std::byte> tracker::impl::blob(std::uint32_t slot) const {
   for (std::uint8_t k : e.member_keys) {
     put_u8(b, k);
   }
+  put_u8(b, static_cast<std::uint8_t>(e.absorbed.size()));
+  for (std::uint64_t h : e.absorbed) {
+    put_u64(b, h);
+  }
   const std::uint64_t check = XXH3_64bits(b.data(), b.size());
   put_u64(b, check);
   return b;
@@ -1021,7 +1143,7 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
   }
   reader rd{blob.first(body)};
   const std::uint8_t version = rd.u8();
-  if (version != blob_version) {
+  if (version != blob_version && version != 2) {
     return make_error(errc::invalid_input, "campaign blob: unknown version " + std::to_string(version));
   }
   if (rd.u8() != m.bins) {
@@ -1098,6 +1220,13 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
       e->member_keys.push_back(k);
     }
   }
+  const std::size_t absorbed = version >= 3 ? rd.u8() : 0;
+  for (std::size_t i = 0; i < absorbed && rd.ok; ++i) {
+    const std::uint64_t h = rd.u64();
+    if (e->absorbed.size() < max_absorbed) {
+      e->absorbed.push_back(h);
+    }
+  }
   if (!rd.ok || rd.pos != body) {
     return corrupt("truncated or trailing bytes");
   }
@@ -1120,8 +1249,18 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
   // Replace a campaign of the same id (a restore twice), then place it with all its index keys:
   // the representative's (the first member's) and the kept members'.
   if (const std::uint32_t old = m.slot_of(id); old != UINT32_MAX) {
+    if (m.id_of(old) != id) {
+      return {};  // folded into a campaign already restored: that one holds its counts
+    }
     m.records[old].persisted = false;
     m.remove(old);
+  }
+  for (std::uint64_t h : e->absorbed) {
+    // A campaign this one absorbed, restored from a row written before the fold was: gone.
+    if (const std::uint32_t old = m.slot_of(h); old != UINT32_MAX && m.id_hash(old) == h) {
+      m.records[old].persisted = false;
+      m.remove(old);
+    }
   }
   const bool text = e->mask != 0;
   m.reserve_index(text ? 1 + e->member_keys.size() / (m.s.bands * m.s.rows) : 0);
@@ -1135,7 +1274,14 @@ result<void> tracker::restore(std::string_view id, std::span<const std::byte> bl
   std::memcpy(&m.rep[slot * m.bins], bins.data(), m.bins);
   dst.more = std::move(e);
   const extras& ex = *dst.more;
-  m.ids.insert(m.id_hash(slot), slot);
+  if (m.ids.fits(ex.absorbed.size())) {  // reserve_index made room for the id itself
+    m.ids.insert(m.id_hash(slot), slot);
+    for (std::uint64_t h : ex.absorbed) {
+      m.ids.insert(h, slot);
+    }
+  } else {
+    m.rebuild_ids();  // with this campaign, now live
+  }
   if (text) {
     m.index_member(slot, &m.rep[slot * m.bins]);
     for (std::size_t i = 0; i + m.s.bands * m.s.rows <= ex.member_keys.size(); i += m.s.bands * m.s.rows) {

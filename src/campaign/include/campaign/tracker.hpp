@@ -13,14 +13,18 @@
 // signature of fewer than `short_shingles` shingles; an identical text for one of fewer than
 // `min_words` words, where a template cannot be told from coincidence) against the representative —
 // the first member's signature, whose bins the campaign narrows to those its members agree on (bins
-// a hash-buster tail changes stop counting). A message with little text (< `attachment_max_shingles`
+// a hash-buster tail changes stop counting) — and against each indexed member's banded bins; the
+// best agreement counts, so a template that drifts (a new generation of URL domains) stays one
+// campaign through the members that saw the drift. A message with little text (< `attachment_max_shingles`
 // shingles) also joins a campaign sharing one of its attachment hashes (image-only variants); a
 // message with no text but attachments first looks for a text campaign whose members (from the
 // second on, up to `max_subjects`) carried its exact normalised subject (`subject_text`), so an
 // image-only variant joins its template's campaign, and its image then links the later ones. A
 // campaign of images alone keeps its members' subjects too: when a text campaign's member carries
-// one of them, the text campaign takes that campaign's images over, so image-only variants that
-// came before their template's text was linked stop forming a campaign apart. No match: the
+// one of them (or a member of a text campaign carries its image), the text campaign absorbs it: its
+// images (the oldest of the text campaign's give way beyond `max_attachments`: a proven link
+// matters more) and subjects lead there, its messages and subscribers count there, and its id
+// resolves there (`find`; up to 8 absorbed ids per campaign, kept in snapshots). No match: the
 // message starts a new campaign of one.
 //
 // Guarantees and approximations (the contract):
@@ -81,7 +85,10 @@ namespace pw::campaign {
 // fits the memory bar (16 × 2 found 0.2 % more variants); similarity 0.6 beat 0.5 on both recall and
 // false merges once word salad left the shingles (92.28 % / 40 ham against 92.24 % / 47; 0.7 gave
 // 92.02 % / 33) and changed no detection in `portwarden simulate` (S2-S5, S8, S9 files, seeds 1-3); raising
-// short_shingles to 48 or min_words to 40 each trade recall for a few false merges.
+// short_shingles to 48 or min_words to 40 each trade recall for a few false merges. Comparing with
+// the indexed members as well as the representative, 8 indexed members rather than 4 and 8
+// attachments rather than 4 (with absorbed images of images-alone campaigns): recall 93.74 → 95.15 %,
+// false merges unchanged at 40 (BENCHMARKS.md).
 struct tracker_settings {
   std::size_t k = 3;                                  // distinct subscribers for active and for evidence
   std::int64_t window_ms = 24LL * 3600 * 1000;        // activity window
@@ -97,10 +104,11 @@ struct tracker_settings {
   std::size_t exact_subscribers = 8;                  // exact distinct-subscriber set up to this size
   std::size_t attachment_max_shingles = 16;           // below this, attachment hashes join campaigns
   std::size_t max_domains = 8;                        // URL domains kept per campaign
-  std::size_t max_attachments = 4;                    // attachment hashes kept per campaign
+  std::size_t max_attachments = 8;                    // attachment hashes kept per campaign
   std::size_t max_subjects = 32;                      // subject-text hashes kept per text campaign
   std::size_t persist_min_messages = 2;               // campaigns smaller than this are not snapshotted
-  std::size_t indexed_members = 4;                    // members whose band keys index the campaign
+  std::size_t indexed_members = 8;                    // members whose band keys index (and whose bins are
+                                                      // compared with) the campaign
 };
 
 // errc::invalid_config naming the offending setting (k ≥ 1, windows > 0, similarity in (0,1],
@@ -146,7 +154,7 @@ struct list_options {
 
 struct snapshot_record {
   std::string id;
-  std::vector<std::byte> blob;            // versioned binary state (version 2); opaque to the store
+  std::vector<std::byte> blob;  // versioned binary state (version 3); opaque to the store
 };
 
 struct changes {
@@ -169,12 +177,15 @@ class tracker {
 
   // Campaigns (active ones by default), most distinct subscribers first.
   std::vector<campaign_view> list(std::int64_t now_ms, const list_options& opts = {}) const;
-  // One campaign by id, under the same k-anonymity rule (evidence_k 0: settings' k).
+  // One campaign by id, under the same k-anonymity rule (evidence_k 0: settings' k). The id of a
+  // campaign absorbed by another finds the absorbing campaign (whose view carries its own id).
   lookup<campaign_view> find(std::string_view id, std::int64_t now_ms, std::size_t evidence_k = 0) const;
 
   changes collect_changes();
-  // Replaces (or creates) a campaign from a blob written by collect_changes (version 2; version 1
-  // blobs, which kept full-precision member bins, are refused as unknown).
+  // Replaces (or creates) a campaign from a blob written by collect_changes (version 3, or 2 from
+  // before absorbed ids were kept; version 1 blobs, which kept full-precision member bins, are
+  // refused as unknown). A blob of a campaign that a restored one absorbed is skipped; a restored
+  // campaign removes the campaigns it absorbed if they were restored first.
   result<void> restore(std::string_view id, std::span<const std::byte> blob);
 
   // Forgets campaigns idle for expire_idle_ms; returns how many (their ids go to collect_changes).
