@@ -64,7 +64,8 @@ fmt() { printf "%'.0f" "$1"; }
   echo
   echo "| what | result | bar |"
   echo "|---|---|---|"
-  echo "| template recall: variants in their template's campaign (the campaign holding the plurality of the template's variants) | $(pct "$(j .template_recall.recall)") | ≥ 95 % |"
+  echo "| template recall: variants in their template's campaign (the campaign holding the plurality of the template's variants; a variant counts in the campaign its own was absorbed into by the end: $(j .template_recall.folded_campaigns) campaigns were) | $(pct "$(j .template_recall.recall)") | ≥ 95 % |"
+  echo "| — as observe answered at the time (before later absorptions) | $(pct "$(j .template_recall.recall_as_observed)") | — |"
   echo "| — text variants / image-only variants | $(pct "$(j .template_recall.text_recall)") / $(pct "$(j .template_recall.image_only_recall)") | — |"
   echo "| — split view: image-only variants judged against the plurality campaign of the template's image-only variants | $(pct "$(j .template_recall.split_recall.recall)") (image-only $(pct "$(j .template_recall.split_recall.image_only)")) | — |"
   echo "| — by template length (words of its parsed text: templates) | $(jq -r '[.template_recall.by_template_words[] | "\(.words): \(.recall * 10000 | round / 100) % (\(.templates))"] | join(", ")' "$OUT/eval.json") | — |"

@@ -224,3 +224,30 @@ TEST(fingerprint, word_salad_left_out_of_shingles) {
             1.0);
   EXPECT_FALSE(fingerprinter::create("s", options{.salad_run_words = 2}).has_value());
 }
+
+TEST(fingerprint, hardly_any_text_but_one_salad_block_keeps_the_rest_alone) {
+  // An image link and then hash-busters (what an image spam with an empty body becomes): fewer
+  // than 8 words remain without the salad. Those alone are the text, and only they count, so the
+  // campaign tracker joins such a message only to an identical one (min_words).
+  const std::string head =
+      "Subject: offer\r\nContent-Type: text/html\r\n\r\n"
+      "<a href=\"http://hlc.example.org\"><img src=\"http://img.example.org/a.gif\"></a>\n";
+  const std::string tail_a =
+      "basket falcon copper meadow lantern orbit velvet harbor pepper quartz saddle timber walnut "
+      "zephyr cobalt fennel marble nickel oyster plume\n";
+  const std::string tail_b =
+      "river candle monkey garden pencil rocket silver tunnel wagon yellow anchor bridge cactus "
+      "dragon engine forest glacier hammer island jacket glove\n";
+  auto f = make();
+  const signature a = f.compute_raw(head + tail_a, {});
+  const signature b = f.compute_raw(head + tail_b, {});
+  EXPECT_GT(a.shingles, 0u);
+  EXPECT_LT(a.words, 8u);
+  EXPECT_EQ(similarity(a, b), 1.0);
+  // Two blocks with a few other words between them look rather like prose in a language whose
+  // function words are not known: kept whole, so the endings still tell the texts apart.
+  const signature c = f.compute_raw(head + tail_a + "http://x.example.net\n" + tail_a, {});
+  const signature d = f.compute_raw(head + tail_a + "http://x.example.net\n" + tail_b, {});
+  EXPECT_GE(c.words, 40u);
+  EXPECT_LT(similarity(c, d), 1.0);
+}

@@ -359,13 +359,13 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
   // Word salad: a run of `salad_run_words` or more words without one function word is no prose
   // (sentences carry one every few words) but a list of random words, which is what a hash-buster
   // appends. Its words are not shingled, so they neither add windows (texts with few function
-  // words) nor finish a spot that starts just before them. A text that is nothing else keeps them.
-  // The words stay counted in `sig.words`.
+  // words) nor finish a spot that starts just before them. They stay counted in `sig.words`.
   const std::size_t body_words = sig.words;
   if (o.salad_run_words > 0) {
     thread_local std::vector<std::uint64_t> kept;
     kept.clear();
     std::size_t run_start = 0;
+    std::size_t runs = 0;
     for (std::size_t i = 0; i <= body_words; ++i) {
       if (i < body_words && salad_candidate[i]) {
         continue;
@@ -374,13 +374,23 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
       if (i - run_start < o.salad_run_words) {
         kept.insert(kept.end(), words.begin() + static_cast<std::ptrdiff_t>(run_start),
                     words.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++runs;
       }
       if (i < body_words) {
         kept.push_back(words[i]);
       }
       run_start = i + 1;
     }
-    if (kept.size() >= min_own_words && kept.size() < body_words) {
+    // Hardly any text but one block of salad (an image link or a URL, then random words): what
+    // remains is the template, and only it counts, so the tracker joins such a text only to an
+    // identical one (shingling the salad made every variant a campaign apart). Several blocks are
+    // rather prose in a language whose function words are not known: kept whole.
+    const bool appended_block = runs == 1 && kept.size() < min_own_words;
+    if (kept.size() < body_words && (kept.size() >= min_own_words || appended_block)) {
+      if (appended_block) {
+        sig.words = static_cast<std::uint32_t>(kept.size());
+      }
       kept.insert(kept.end(), words.begin() + static_cast<std::ptrdiff_t>(body_words), words.end());
       words.swap(kept);
     }

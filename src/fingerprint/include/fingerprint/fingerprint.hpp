@@ -15,16 +15,17 @@
 // function word — are shingles, so appended random content words (hash-busters) add none; else
 // every window of `shingle_words` words. Either way, word salad — a run of `salad_run_words` or more
 // words of plain Latin letters none of which is a function word, which is no prose but what a
-// hash-buster appends — is not shingled (unless fewer than 8 words would remain); its words still
-// count in `signature::words`. Each shingle is hashed with keyed XXH3 and the hashes are
-// binned (one-permutation MinHash: the minimum per bin, empty bins densified from a seeded probe
-// sequence), giving `bins` 32-bit values whose agreement rate estimates the Jaccard similarity of
-// the shingle sets. Evasion this admits (said so the engine does not over-trust campaigns): text
-// hidden behind fake quote markers, and hash-busters made of real sentences rather than words. Alongside: keyed exact hashes
-// of attachments (decoded bytes of non-text parts), so image-only variants of one template collide;
-// a keyed hash of the subject's shape (words mapped to classes: letters, digits, mixed, punctuation,
-// with their length class); a keyed hash of the subject's normalised words (links an image-only
-// variant to its template's campaign); and the registrable domains of the message's URLs.
+// hash-buster appends — is not shingled and its words still count in `signature::words`; when
+// fewer than 8 words would remain, a text with one such run keeps only the rest, which alone counts
+// (so the tracker joins it only to an identical text), and a text with several keeps them all. Each shingle is hashed
+// with keyed XXH3 and the hashes are binned (one-permutation MinHash: the minimum per bin, empty bins densified from a
+// seeded probe sequence), giving `bins` 32-bit values whose agreement rate estimates the Jaccard similarity of the
+// shingle sets. Evasion this admits (said so the engine does not over-trust campaigns): text hidden behind fake quote
+// markers, and hash-busters made of real sentences rather than words. Alongside: keyed exact hashes of attachments
+// (decoded bytes of non-text parts), so image-only variants of one template collide; a keyed hash of the subject's
+// shape (words mapped to classes: letters, digits, mixed, punctuation, with their length class); a keyed hash of the
+// subject's normalised words (links an image-only variant to its template's campaign); and the registrable domains of
+// the message's URLs.
 //
 // Guarantees: deterministic for (secret, options, message, recipients). Every hash is keyed by the
 // per-deployment secret (through XXH3_generateSecret, one derived secret per kind of value), so
