@@ -173,6 +173,21 @@ TEST(fingerprint_normalise, quotes_signatures_and_footers_left_out) {
   EXPECT_EQ(f.normalise(own + "On Mon, 5 Aug 2002, Bob wrote:\nunmarked quote of the earlier message\n", {}), f.normalise(own, {}));
   // An attribution followed by '>' lines is an interleaved reply: the answers below it count.
   EXPECT_EQ(f.normalise(own + "Bob wrote:\n> question\nanswer here\n", {}), f.normalise(own, {}) + " bob wrote answer here");
+  // A rule with a label (a list sponsor's ad) starts a footer too; "# " quotes like '>'.
+  EXPECT_EQ(f.normalise(own + "------------------------ Yahoo! Groups Sponsor ---------------------~-->\n"
+                              "4 DVDs Free +s&p Join Now\nhttp://us.click.yahoo.com/pt6YBB/NXiEAA/\n"
+                              "---------------------------------------------------------------------~->\n\n"
+                              "To unsubscribe from this group, send an email to:\nlist-unsubscribe@egroups.com\n",
+                        {}),
+            f.normalise(own, {}));
+  EXPECT_EQ(f.normalise("Vincent wrote:\n# where do I get it?\n" + own, {}), "vincent wrote " + f.normalise(own, {}));
+  // Below "Original Message" with the original quoted ('>'), the reply written under the quote
+  // counts; the header lines of the original do not.
+  EXPECT_EQ(f.normalise("----- Original Message -----\nFrom: \"Luis\" <luis@example.org>\nSent: Tuesday\n"
+                        ">\n> the earlier message quoted here\n" +
+                            own,
+                        {}),
+            f.normalise(own, {}));
   // A long "signature" is content behind a delimiter, and a text that is all quote is taken whole.
   std::string long_tail = own + "-- \n";
   for (int i = 0; i < 12; ++i) {

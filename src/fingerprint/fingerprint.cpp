@@ -35,7 +35,8 @@ std::uint64_t mix64(std::uint64_t z) noexcept {
   return z ^ (z >> 31);
 }
 
-// Fewer own words than this (after dropping quotes and signature): the whole text is used.
+// Fewer own words than this (after dropping quotes and signature): the whole text is used; fewer
+// words than this besides one block of word salad: only they count (see compute).
 constexpr std::size_t min_own_words = 8;
 
 // Function words that anchor spot shingles: the most frequent ones of English, German, French and

@@ -141,8 +141,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// "-- " (RFC 3676; "--" once trailing blanks are gone), or a rule of ten or more '_', '-' or '='
-// (the footer rule of Mailman and most list managers, and the line above list sponsors' ads).
+// "-- " (RFC 3676; "--" once trailing blanks are gone), or a line that starts with a rule of ten or
+// more '_', '-' or '=' (the footer rule of Mailman and most list managers; with a label after it,
+// "------ Yahoo! Groups Sponsor ------", the line above list sponsors' ads).
 bool is_signature_delimiter(std::string_view raw_line) {
   if (!raw_line.empty() && raw_line.back() == '\r') {
     raw_line.remove_suffix(1);
@@ -151,9 +152,12 @@ bool is_signature_delimiter(std::string_view raw_line) {
     return true;
   }
   const std::string_view t = trim(raw_line);
-  return t.size() >= 10 && (t.find_first_not_of('_') == std::string_view::npos ||
-                             t.find_first_not_of('-') == std::string_view::npos ||
-                             t.find_first_not_of('=') == std::string_view::npos);
+  constexpr std::size_t min_rule = 10;
+  if (t.size() < min_rule || (t.front() != '_' && t.front() != '-' && t.front() != '=')) {
+    return false;
+  }
+  const std::size_t rule = std::min(t.find_first_not_of(t.front()), t.size());
+  return rule >= min_rule;
 }
 
 // Outlook's and others' top-posting separator: everything below is the quoted original.
@@ -172,8 +176,12 @@ bool is_original_message(std::string_view raw_line) {
   return core.size() == 16 && starts_with_ci(core, "original message");
 }
 
-// Supercite-style quoting: "EL> text" (initials, then '>').
+// A quoted line: '>' (RFC 3676), Supercite-style "EL> text" (initials, then '>'), or "# text"
+// (some clients quote with '#'; shell comments pasted into mail are no loss to a fingerprint).
 bool is_cited(std::string_view t) {
+  if (!t.empty() && t.front() == '#' && (t.size() == 1 || t[1] == ' ')) {
+    return true;
+  }
   for (std::size_t i = 0; i < t.size() && i < 5; ++i) {
     if (t[i] == '>') {
       return true;
@@ -212,6 +220,25 @@ bool next_line_quoted(std::string_view text, std::size_t pos) {
   return true;
 }
 
+// Below an "-----Original Message-----" line: the position after its header block ("From:",
+// "Sent:", ... lines) when the original follows quoted ('>'), so the reply written under it counts;
+// npos when the original follows unmarked (top-posting: nothing below is the sender's own).
+std::size_t quoted_original_start(std::string_view text, std::size_t pos) {
+  while (pos < text.size()) {
+    const line_span l = line_at(text, pos);
+    const std::string_view t = trim(text.substr(l.begin, l.end - l.begin));
+    bool header = t.empty();
+    for (std::string_view name : {"from:", "sent:", "date:", "to:", "cc:", "subject:"}) {
+      header = header || starts_with_ci(t, name);
+    }
+    if (!header) {
+      return is_cited(t) ? pos : std::string_view::npos;
+    }
+    pos = l.next;
+  }
+  return std::string_view::npos;
+}
+
 bool short_tail(std::string_view text, std::size_t pos, std::size_t max_lines) {
   std::size_t lines = 0;
   while (pos < text.size()) {
@@ -242,7 +269,15 @@ std::size_t word_stream::walk(std::string_view text, std::size_t max_bytes, bool
       if (is_cited(t)) {
         continue;
       }
-      if (is_original_message(line) || (is_attribution(t) && !next_line_quoted(text, pos)) || (is_signature_delimiter(line) && short_tail(text, pos, max_signature_lines))) {
+      if (is_original_message(line)) {
+        pos = quoted_original_start(text, pos);
+        if (pos == std::string_view::npos) {
+          break;
+        }
+        continue;
+      }
+      if ((is_attribution(t) && !next_line_quoted(text, pos)) ||
+          (is_signature_delimiter(line) && short_tail(text, pos, max_signature_lines))) {
         break;
       }
     }

@@ -18,12 +18,14 @@ namespace pw::fingerprint::detail {
 // call only.
 //
 // With `skip_quoted`, lines whose first non-blank character is '>' or that start "XY>" (quoted
-// replies, Supercite) are skipped; so is everything after an attribution line ("... wrote:") that
-// is not followed by a quoted line (an unmarked quote, as HTML blockquotes become); and
-// a signature block — the lines after a "-- " delimiter line (RFC 3676 4.3), or after a rule of ten
-// or more '_', '-' or '=' (mailing-list footers and their sponsors' ads) — is skipped when at most `max_signature_lines` non-blank lines
-// follow it (a longer "signature" is content hidden behind a delimiter, and is kept); and so is
-// everything after an "-----Original Message-----" line (top-posted replies quote below it).
+// replies, Supercite) or "# " are skipped; so is everything after an attribution line ("... wrote:")
+// that is not followed by a quoted line (an unmarked quote, as HTML blockquotes become); and a
+// signature block — the lines after a "-- " delimiter line (RFC 3676 4.3), or after a line that
+// starts with a rule of ten or more '_', '-' or '=' (mailing-list footers; with a label, the line
+// above list sponsors' ads) — is skipped when at most `max_signature_lines` non-blank lines follow it
+// (a longer "signature" is content hidden behind a delimiter, and is kept); and so is everything
+// after an "-----Original Message-----" line (top-posted replies quote below it) unless, past its
+// header lines, the original follows quoted: then the reply written below the quote counts.
 class word_stream {
  public:
   static constexpr std::size_t max_signature_lines = 10;

@@ -88,11 +88,13 @@ namespace pw::campaign {
 // short_shingles to 48 or min_words to 40 each trade recall for a few false merges. Comparing with
 // the indexed members as well as the representative, 8 indexed members rather than 4 and 8
 // attachments rather than 4 (with absorbed images of images-alone campaigns): recall 93.74 → 95.15 %,
-// false merges unchanged at 40 (BENCHMARKS.md).
+// false merges unchanged at 40 (BENCHMARKS.md). Once those raised recall, similarity 0.7 bought 7
+// fewer false merges (one list's mailings sharing a long legal disclaimer, 5 ham) for 0.17 points of
+// recall (95.82 → 95.65 %, seeds 2 and 3: 95.53 %, 95.46 %).
 struct tracker_settings {
   std::size_t k = 3;                                  // distinct subscribers for active and for evidence
   std::int64_t window_ms = 24LL * 3600 * 1000;        // activity window
-  double similarity = 0.60;                           // minimum share of agreeing bins to join
+  double similarity = 0.70;                           // minimum share of agreeing bins to join
   std::size_t min_words = 24;                         // a text of fewer words joins only an identical one
   std::size_t short_shingles = 32;                    // a signature of fewer shingles ...
   double short_similarity = 0.80;                     // ... needs this share instead

@@ -6,10 +6,12 @@
 // case folding, digit runs to one '0', whitespace and punctuation runs to one space, URLs and bare
 // host names to their registrable domain (public suffix list, libpsl), personalisation removed
 // (the recipients' addresses, local parts and display-name words from To/Cc and the envelope, and
-// the word after a greeting such as "dear", "hi", "hello"); quoted replies ('>' and "XY>" lines,
-// unmarked quotes after "... wrote:", everything after "-----Original Message-----") and short
-// signature/footer blocks (after "-- " or a rule of '_', '-' or '=') are left out unless nothing
-// else remains; a text shorter than `short_text_words` words is taken with its subject's words.
+// the word after a greeting such as "dear", "hi", "hello"); quoted replies ('>', "XY>" and "# "
+// lines, unmarked quotes after "... wrote:", an unmarked original after "-----Original Message-----")
+// and short signature/footer blocks (after "-- " or a line starting with a rule of '_', '-' or '=')
+// are left out unless fewer than 8 words else remain (then the whole text is taken: spam puts an
+// image link above a rule and its unsubscribe text); a text shorter than `short_text_words` words is
+// taken with its subject's words.
 // Shingles: when the text has at least `min_anchored_shingles` function words ("the", "of", "you",
 // ... in English, German, French, Spanish), only the spots — `shingle_words` words starting at a
 // function word — are shingles, so appended random content words (hash-busters) add none; else
