@@ -391,8 +391,10 @@ struct tracker::impl {
     for (std::uint32_t slot = 0; slot < records.size(); ++slot) {
       if (records[slot].live) {
         ids.insert(id_hash(slot), slot);
-        for (std::uint64_t h : records[slot].more ? records[slot].more->absorbed : std::vector<std::uint64_t>{}) {
-          ids.insert(h, slot);
+        if (records[slot].more) {
+          for (std::uint64_t h : records[slot].more->absorbed) {
+            ids.insert(h, slot);
+          }
         }
       }
     }
@@ -648,9 +650,16 @@ struct tracker::impl {
         count_subscriber(dst, h, seen);
       }
     }
-    std::vector<std::uint64_t> ids_to_add{id_hash(from)};
+    // The absorbed id, and the ids it had absorbed, resolve here from now on (up to max_absorbed).
+    const std::size_t first_added = dst.absorbed.size();
+    const auto take_id = [&dst](std::uint64_t h) {
+      if (dst.absorbed.size() < max_absorbed) {
+        dst.absorbed.push_back(h);
+      }
+    };
+    take_id(id_hash(from));
     for (std::uint64_t h : src.absorbed) {
-      ids_to_add.push_back(h);
+      take_id(h);
     }
     records[to].last_seen_s = std::max(records[to].last_seen_s, records[from].last_seen_s);
     records[to].dirty = true;
@@ -658,14 +667,7 @@ struct tracker::impl {
     for (std::uint64_t h : subjects) {
       add_subject(to, h);
     }
-    std::size_t added = 0;
-    for (std::uint64_t h : ids_to_add) {
-      if (dst.absorbed.size() >= max_absorbed) {
-        break;
-      }
-      dst.absorbed.push_back(h);
-      ++added;
-    }
+    const std::size_t added = dst.absorbed.size() - first_added;
     if (ids.fits(added) && !ids.mostly_stale()) {
       for (std::size_t i = dst.absorbed.size() - added; i < dst.absorbed.size(); ++i) {
         ids.insert(dst.absorbed[i], to);
