@@ -378,8 +378,10 @@ recall_report measure_recall(const std::vector<spam_item>& items, const std::vec
 
 // The exact set of 3-word shingles of a message's parsed text (lower-cased ASCII, words split on
 // anything not a letter, digit or non-ASCII byte), as sorted 64-bit hashes: the judge of genuine
-// duplicates, independent of the fingerprinter under test.
-std::vector<std::uint64_t> exact_shingles(std::string_view raw) {
+// duplicates, independent of the fingerprinter under test. With `ignore_links`, links ("http://",
+// "https://" or "www." up to the next blank) are left out: a feed's click-tracking link is new in
+// every delivery of the same item, like a Message-ID, and says nothing about the text.
+std::vector<std::uint64_t> exact_shingles(std::string_view raw, bool ignore_links) {
   const mime::message m = mime::parse(raw);
   std::vector<std::string_view> words;
   std::string lowered = m.text;
@@ -388,9 +390,20 @@ std::vector<std::uint64_t> exact_shingles(std::string_view raw) {
   const auto word_char = [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || static_cast<unsigned char>(ch) >= 0x80;
   };
+  const auto link_at = [&](std::size_t i) {
+    const std::string_view rest = std::string_view(lowered).substr(i);
+    return ignore_links && (rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("www."));
+  };
   for (std::size_t i = 0; i < lowered.size();) {
     while (i < lowered.size() && !word_char(lowered[i])) {
       ++i;
+    }
+    if (link_at(i)) {
+      while (i < lowered.size() && lowered[i] != ' ' && lowered[i] != '\t' && lowered[i] != '\n' &&
+             lowered[i] != '\r') {
+        ++i;
+      }
+      continue;
     }
     std::size_t j = i;
     while (j < lowered.size() && word_char(lowered[j])) {
@@ -480,7 +493,7 @@ struct merge_report {
 };
 
 merge_report measure_false_merges(const corpus& c, const std::vector<spam_item>& spam, const tracking& t,
-                                  double duplicate_jaccard) {
+                                  double duplicate_jaccard, bool ignore_links) {
   merge_report r;
   r.ham = c.ham.size();
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> spam_templates;  // campaign → templates (unique)
@@ -501,7 +514,7 @@ merge_report measure_false_merges(const corpus& c, const std::vector<spam_item>&
   std::vector<std::string> message_ids(c.ham.size());
   const auto shingles_of = [&](std::uint32_t h) -> const std::vector<std::uint64_t>& {
     if (!shingles[h]) {
-      shingles[h] = exact_shingles(c.ham[h].raw);
+      shingles[h] = exact_shingles(c.ham[h].raw, ignore_links);
     }
     return *shingles[h];
   };
@@ -628,7 +641,8 @@ void add_campaigns_eval_options(CLI::App& cmd, campaigns_eval_options& o) {
       ->check(CLI::Range(0.01, 24.0 * 365))
       ->capture_default_str();
   cmd.add_option("--duplicate-jaccard", o.duplicate_jaccard,
-                 "ham pairs at or above this exact 3-word-shingle Jaccard are genuine duplicates, not false merges")
+                 "ham pairs at or above this exact 3-word-shingle Jaccard (links left out) are genuine duplicates, not "
+                 "false merges")
       ->check(CLI::Range(0.5, 1.0))
       ->capture_default_str();
   cmd.add_option("--worst", o.worst, "how many worst templates and false merges to list")->capture_default_str();
@@ -707,7 +721,9 @@ int run_campaigns_eval(const campaigns_eval_options& o) {
   const recall_report recall = measure_recall(run->items, tracked.spam_campaign, c.spam.size(), o.variants);
   const double recall_observed =
       measure_recall(run->items, tracked.spam_campaign_observed, c.spam.size(), o.variants).recall;
-  const merge_report merges = measure_false_merges(c, run->items, tracked, o.duplicate_jaccard);
+  const merge_report merges = measure_false_merges(c, run->items, tracked, o.duplicate_jaccard, true);
+  // The judge before 2026-11-28 compared links too, so one feed item delivered twice counted.
+  const merge_report merges_with_links = measure_false_merges(c, run->items, tracked, o.duplicate_jaccard, false);
 
   const std::size_t fingerprinted = run->items.size() + c.ham.size();
   const double fp_seconds = run->fingerprint_seconds + ham_seconds;
@@ -778,8 +794,9 @@ int run_campaigns_eval(const campaigns_eval_options& o) {
   };
   const std::string threshold_text = std::to_string(o.duplicate_jaccard).substr(0, 4);
   const std::string duplicate_rule =
-      "same Message-ID, or exact 3-word-shingle sets of the parsed text with Jaccard >= " + threshold_text +
-      " or, for sets of >= 10 shingles, containment >= " + threshold_text + " (digests, quoting replies)";
+      "same Message-ID, or exact 3-word-shingle sets of the parsed text without its links with Jaccard >= " +
+      threshold_text + " or, for sets of >= 10 shingles, containment >= " + threshold_text +
+      " (digests, quoting replies)";
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   if (o.as_json) {
@@ -832,20 +849,22 @@ int run_campaigns_eval(const campaigns_eval_options& o) {
                     {"other_ham", m.other_ham},
                     {"spam_templates", templates}});
     }
-    j["false_merges"] = {{"share", merges.share},
-                         {"bar", false_merge_bar},
-                         {"met", merges.share <= false_merge_bar},
-                         {"ham", merges.ham},
-                         {"merged", merges.merged},
-                         {"into_spam", merges.into_spam},
-                         {"with_ham_only", merges.with_ham_only},
-                         {"excluded_duplicates",
-                          {{"rule", duplicate_rule},
-                           {"same_message_id", merges.excluded_message_id},
-                           {"exact_shingle_jaccard", merges.excluded_jaccard},
-                           {"containment", merges.excluded_containment}}},
-                         {"share_counting_containment", merges.share_counting_containment},
-                         {"worst", fm}};
+    j["false_merges"] = {
+        {"share", merges.share},
+        {"bar", false_merge_bar},
+        {"met", merges.share <= false_merge_bar},
+        {"ham", merges.ham},
+        {"merged", merges.merged},
+        {"into_spam", merges.into_spam},
+        {"with_ham_only", merges.with_ham_only},
+        {"excluded_duplicates",
+         {{"rule", duplicate_rule},
+          {"same_message_id", merges.excluded_message_id},
+          {"exact_shingle_jaccard", merges.excluded_jaccard},
+          {"containment", merges.excluded_containment}}},
+        {"share_counting_containment", merges.share_counting_containment},
+        {"comparing_links", {{"merged", merges_with_links.merged}, {"share", merges_with_links.share}}},
+        {"worst", fm}};
     j["throughput"] = {
         {"fingerprints", fingerprinted},
         {"seconds", fp_seconds},
@@ -908,9 +927,9 @@ int run_campaigns_eval(const campaigns_eval_options& o) {
       merges.into_spam, merges.with_ham_only);
   std::printf(
       "                    not counted (genuine duplicates: %s): %zu by Message-ID, %zu by Jaccard, %zu by "
-      "containment; counting the containment ones: %.3f %%\n",
+      "containment; counting the containment ones: %.3f %%; comparing links too: %zu ham, %.3f %%\n",
       duplicate_rule.c_str(), merges.excluded_message_id, merges.excluded_jaccard, merges.excluded_containment,
-      merges.share_counting_containment * 100);
+      merges.share_counting_containment * 100, merges_with_links.merged, merges_with_links.share * 100);
   std::printf("  throughput        %.0f fingerprints/s, %.1f MB/s (parse + fingerprint, one thread, %zu messages)\n",
               fingerprints_per_second, mb_per_second, fingerprinted);
   std::printf(
