@@ -224,11 +224,14 @@ int run_simulate(const simulate_options& o) {
     std::printf("wrote %s\n", o.html_path.c_str());
   }
   if (!o.verdicts_path.empty()) {
-    std::string text = "# subscriber\tlogin\thighest_level\tfirst_throttle_ms\tfirst_hold_ms\trole\tfirst_throttle_reasons\thighest_level_reasons\n";
+    std::string text =
+        "# subscriber\tlogin\thighest_level\tfirst_throttle_ms\tfirst_hold_ms\tattack_start_ms\trole\t"
+        "first_throttle_reasons\thighest_level_reasons\n";
     for (const auto& v : simulator->verdicts()) {
-      text += v.address + "\t" + (v.login.empty() ? "-" : v.login) + "\t" + std::string(behavior::level_name(v.highest)) +
-              "\t" + std::to_string(v.first_throttle_ms) + "\t" + std::to_string(v.first_hold_ms) + "\t" + v.role +
-              "\t" + (v.first_throttle_why.empty() ? "-" : v.first_throttle_why) + "\t" +
+      text += v.address + "\t" + (v.login.empty() ? "-" : v.login) + "\t" +
+              std::string(behavior::level_name(v.highest)) + "\t" + std::to_string(v.first_throttle_ms) + "\t" +
+              std::to_string(v.first_hold_ms) + "\t" + std::to_string(v.attack_start_ms) + "\t" + v.role + "\t" +
+              (v.first_throttle_why.empty() ? "-" : v.first_throttle_why) + "\t" +
               (v.highest_why.empty() ? "-" : v.highest_why) + "\n";
     }
     if (auto r = write_text(o.verdicts_path, text); !r) return fail(r.error().message);

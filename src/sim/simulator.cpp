@@ -1057,9 +1057,10 @@ std::vector<subscriber_verdict> simulator::verdicts() const {
       auto it = m.find(static_cast<std::uint32_t>(i));
       return it == m.end() ? std::string() : it->second;
     };
+    const std::int64_t attack_start = st.compromise >= 0 ? _impl->w.compromises[st.compromise].start_ms : -1;
     out.push_back({_impl->w.plans[i].address, _impl->w.plans[i].login, st.max_level, st.first_throttle_ms,
-                   st.first_hold_ms, std::string(slot_titles[slot].kind), reasons(_impl->first_throttle_why),
-                   reasons(_impl->highest_why)});
+                   st.first_hold_ms, attack_start, std::string(slot_titles[slot].kind),
+                   reasons(_impl->first_throttle_why), reasons(_impl->highest_why)});
   }
   return out;
 }

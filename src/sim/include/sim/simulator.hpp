@@ -212,6 +212,7 @@ struct subscriber_verdict {
   behavior::level highest = behavior::level::normal;
   std::int64_t first_throttle_ms = -1;  // simulated time since the run's start; -1: never
   std::int64_t first_hold_ms = -1;
+  std::int64_t attack_start_ms = -1;  // its first compromised message; -1: legitimate, or not begun by the end
   std::string role;               // its scorecard kind: "population", "s9_list_owner", "s1_high_rate"...
   std::string first_throttle_why; // the reasons when it first reached throttle (numbers only)
   std::string highest_why;        // the reasons when it first reached its highest level
