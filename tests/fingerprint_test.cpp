@@ -161,6 +161,37 @@ TEST(fingerprint, spot_shingles_ignore_appended_content_words) {
       "\nbasket falcon copper meadow lantern orbit velvet harbor pepper quartz saddle timber walnut zephyr\n", {})), 1.0);
 }
 
+TEST(fingerprint, short_posts_under_one_footer_stay_apart) {
+  // Two short list posts whose own words carry no function word, under the list's footer (no rule
+  // line above it, so it is not left out; with the footer they are long enough not to take their
+  // subjects). Spots would all come from the footer's sentences and give both one signature; they
+  // are too few for that, so every window counts.
+  const std::string footer =
+      "\nTo unsubscribe from this group, send an email to:\nlist-unsubscribe@groups.example.com\n\n"
+      "Your use of Example Groups is subject to http://docs.example.com/info/terms/\n";
+  const std::string own_a = "Yay! Well done Tim, Yorkshire lad.\n\nJayne.\n";
+  const std::string own_b =
+      "http://news.example.co.uk/1/hi/scotland/2515231.stm\nLynx spotted near Dundee again.\nAndy\n";
+  auto f = make();
+  const signature a =
+      f.compute_raw(mail("list@groups.example.com", "Re: An announcement", "> the post\n\n" + own_a + footer), {});
+  const signature b = f.compute_raw(mail("list@groups.example.com", "Search for missing lynx", own_b + footer), {});
+  EXPECT_GE(a.words, options{}.short_text_words);
+  EXPECT_FALSE(a.spots);
+  EXPECT_LT(similarity(a, b), 0.7);  // the tracker's join threshold
+  EXPECT_EQ(similarity(a, f.compute_raw(mail("list@groups.example.com", "Re: An announcement",
+                                             "> another quote\n\n" + own_a + footer),
+                                        {})),
+            1.0);
+  // With spots from 4 function words (the default before) the footer alone was the signature.
+  auto old = fingerprinter::create("test secret", options{.min_anchored_shingles = 4}).value();
+  EXPECT_EQ(similarity(old.compute_raw(mail("list@groups.example.com", "Re: An announcement", own_a + footer), {}),
+                       old.compute_raw(mail("list@groups.example.com", "Search for missing lynx", own_b + footer), {})),
+            1.0);
+  // A long letter keeps its spots.
+  EXPECT_TRUE(f.compute_raw("Subject: review\r\n\r\n" + std::string(letter), {}).spots);
+}
+
 TEST(fingerprint_normalise, quotes_signatures_and_footers_left_out) {
   auto f = make();
   const std::string own = "thanks for the report i will look at the patch tonight and tell you more\n";

@@ -348,8 +348,9 @@ signature fingerprinter::compute(const mime::message& msg, std::span<const std::
   // function word ("of the offer", "to claim your") — count. Sentences carry them; the random
   // content words a hash-buster appends do not, so they leave the signature alone (Theobald et al.,
   // "SpotSigs: robust and efficient near duplicate detection in large web collections", SIGIR 2008).
-  // Text with few function words (lists, code, other languages, very short messages) falls back to
-  // every window of `shingle_words` words. A shingle's hash is XXH3 over its words' keyed hashes.
+  // Text with few function words (lists, code, other languages, short messages, whose few spots would
+  // be their boilerplate's) falls back to every window of `shingle_words` words. A shingle's hash is
+  // XXH3 over its words' keyed hashes.
   // One-permutation MinHash: the top bits choose the bin, the low 32 bits compete for its minimum.
   sig.words = static_cast<std::uint32_t>(words.size());
   if (!words.empty() && words.size() < o.short_text_words && !msg.subject.empty()) {

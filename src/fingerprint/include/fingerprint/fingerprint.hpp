@@ -15,7 +15,11 @@
 // Shingles: when the text has at least `min_anchored_shingles` function words ("the", "of", "you",
 // ... in English, German, French, Spanish), only the spots — `shingle_words` words starting at a
 // function word — are shingles, so appended random content words (hash-busters) add none; else
-// every window of `shingle_words` words. Either way, word salad — a run of `salad_run_words` or more
+// every window of `shingle_words` words. Fewer spots than that are too few to stand for the text:
+// in a short mail the function words sit mostly in its boilerplate (a list's "To unsubscribe from
+// this group, send an email to", a tracker's "You are receiving this mail because"), while its own
+// words ("Yay! Jayne.", a link, "ok, now in") often carry none and would be in no spot, so
+// different posts under one footer would get one signature. Either way, word salad — a run of `salad_run_words` or more
 // words of plain Latin letters none of which is a function word, which is no prose but what a
 // hash-buster appends — is not shingled and its words still count in `signature::words`; when
 // fewer than 8 words would remain, a text with one such run keeps only the rest, which alone counts
@@ -84,7 +88,9 @@ struct options {
   std::size_t short_text_words = 24;             // a text of fewer words is shingled with the subject's
   bool skip_quoted = true;                       // quoted lines ('>') and short signature blocks not shingled
   bool anchored_shingles = true;                 // only shingles starting at a function word (spots) ...
-  std::size_t min_anchored_shingles = 4;         // ... when the text has at least this many
+  std::size_t min_anchored_shingles = 32;        // ... when the text has at least this many (the
+                                                 // default bins: fewer spots than bins are a sentence
+                                                 // or two, on a short mail mostly its boilerplate)
   std::size_t salad_run_words = 12;              // runs of this many letter words without a function
                                                  // word are not shingled (hash-busters); 0: all are
 };
