@@ -379,7 +379,7 @@ recall_report measure_recall(const std::vector<spam_item>& items, const std::vec
 // What the judge of genuine duplicates compares (see exact_shingles).
 enum class judge_view {
   content,     // the words of the text, without links, numbers and the signature
-  everything,  // every word (the judge before 2026-11-29, printed for comparison)
+  everything,  // every word (the judge before 2026-11-28, printed for comparison)
 };
 
 // The exact set of 3-word shingles of a message's parsed text (lower-cased ASCII, words split on

@@ -19,8 +19,8 @@
 // in a short mail the function words sit mostly in its boilerplate (a list's "To unsubscribe from
 // this group, send an email to", a tracker's "You are receiving this mail because"), while its own
 // words ("Yay! Jayne.", a link, "ok, now in") often carry none and would be in no spot, so
-// different posts under one footer would get one signature. Either way, word salad — a run of `salad_run_words` or more
-// words of plain Latin letters none of which is a function word, which is no prose but what a
+// different posts under one footer would get one signature. Either way, word salad — a run of
+// `salad_run_words` or more words of plain Latin letters none of which is a function word, which is no prose but what a
 // hash-buster appends — is not shingled and its words still count in `signature::words`; when
 // fewer than 8 words would remain, a text with one such run keeps only the rest, which alone counts
 // (so the tracker joins it only to an identical text), and a text with several keeps them all. Each shingle is hashed
