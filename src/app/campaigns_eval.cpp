@@ -395,11 +395,16 @@ std::vector<std::uint64_t> exact_shingles(std::string_view raw, judge_view view)
   const bool content = view == judge_view::content;
   std::string_view text = m.text;
   if (content) {
+    // The last delimiter line of any spelling (cutting at each spelling in turn could stop at an
+    // earlier line of another spelling).
+    std::size_t last = std::string_view::npos;
     for (const std::string_view separator : {"\n-- \n", "\n-- \r\n", "\n--\n", "\n--\r\n"}) {
-      if (const std::size_t at = text.rfind(separator); at != std::string_view::npos) {
-        text = text.substr(0, at);
+      if (const std::size_t at = text.rfind(separator);
+          at != std::string_view::npos && (last == std::string_view::npos || at > last)) {
+        last = at;
       }
     }
+    text = text.substr(0, last);
   }
   std::vector<std::string_view> words;
   std::string lowered(text);
