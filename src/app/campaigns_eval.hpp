@@ -10,11 +10,13 @@
 //   - false merges: the share of distinct ham messages whose campaign also holds a spam variant or a
 //     ham message that is not a genuine duplicate of it; bar ≤ 0.1 %. Genuine duplicates are decided
 //     by exact checks, never by the LSH under test: the same Message-ID (one post, several list
-//     copies), or, on the exact sets of 3-word shingles of the parsed text (lower-cased, split on
-//     non-alphanumerics), a Jaccard similarity ≥ `duplicate_jaccard` (copies) or a containment of
-//     the smaller set (≥ 10 shingles) in the larger ≥ `duplicate_jaccard` (a digest holding the post,
-//     a reply quoting all of it). How many were excluded, and why, is reported, and the share is also
-//     given counting the containment cases as false merges.
+//     copies), or, on the exact sets of 12-letter shingles of the parsed text's words run together
+//     (lower-cased; links, words with a digit and signatures left out: what is new in each delivery
+//     of one text), a Jaccard similarity ≥ `duplicate_jaccard` (copies) or a containment of the
+//     smaller set (≥ 50 shingles) in the larger ≥ `duplicate_jaccard` (a digest holding the post, a
+//     reply quoting all of it). How many were excluded, and why, is reported; the share is also given
+//     counting the containment cases as false merges, and under the earlier judges (3-word shingles
+//     with the last signature cut; every word).
 //   - throughput of parse + fingerprint, one thread, variants in memory; heap bytes the tracker holds
 //     per tracked campaign (glibc mallinfo2 before and after the tracking phase) and the RSS growth;
 //   - per-mutation recall: the same measurement with one mutation at a time (spam only, fresh tracker),
