@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "behavior/engine.hpp"
@@ -450,6 +451,48 @@ TEST(behavior, hard_bounces_throttle_a_low_and_slow_bot) {
     const std::string text = describe(sim.eng.report("bot", t0 + day)->reasons_view());
     EXPECT_NE(text.find("hard bounces"), std::string::npos) << text;
   }
+}
+
+// A low-and-slow bot sharing a template the classifier misses (probability 0.15), each message to
+// one stranger, a quarter of them bouncing: inside an active campaign its first bounces throttle it
+// (strangers in a campaign, bounces standing in for content); outside one the same bot waits for the
+// bounces-alone count; without bounces the campaign and its strangers earn no throttle. Never hold.
+TEST(behavior, bounces_stand_in_for_content_in_a_campaign_of_strangers) {
+  const auto run = [](bool in_campaign, bool bounces) {
+    simulation sim;
+    std::mt19937 rng(600);
+    const std::int64_t start = live_ordinary_days(sim, "bot", 14, 2, 8, rng) + 9 * hour;
+    level worst = level::normal;
+    int throttled_at = -1;
+    int sent = 0;
+    decision last;
+    for (int burst = 0; burst < 24; ++burst) {
+      for (int k = 0; k < 3; ++k) {
+        const std::int64_t t = start + burst * hour + k * 3 * minute;
+        std::optional<campaign_evidence> campaign;
+        if (in_campaign) campaign = campaign_evidence{5, true};
+        last = sim.send_in_campaign("bot", t, {stranger(20'000 + sent)}, 0.15, campaign);
+        worst = std::max(worst, last.lvl);
+        if (bounces && sent % 4 == 1) {
+          const auto d = sim.eng.on_bounce("bot", t + 10 * minute);
+          worst = std::max(worst, d->lvl);
+        }
+        ++sent;
+        if (worst >= level::throttle && throttled_at < 0) throttled_at = sent;
+      }
+    }
+    return std::tuple{worst, throttled_at, last};
+  };
+  const auto [worst, at, last] = run(true, true);
+  EXPECT_EQ(worst, level::throttle) << "campaign membership and bounces never hold";
+  EXPECT_GE(at, 5) << "not before the rule's 5 messages and 2 bounces";
+  EXPECT_TRUE(has_reason(last, reason_code::campaign));
+  EXPECT_TRUE(has_reason(last, reason_code::hard_bounces));
+  const auto [alone_worst, alone_at, alone_last] = run(false, true);
+  EXPECT_TRUE(alone_at < 0 || alone_at > at) << "outside a campaign the bounces alone take longer";
+  EXPECT_LE(std::get<0>(run(true, false)), level::watch);
+  std::printf("S3 bot, campaign, p 0.15, 25 %% bounces: throttle at message %d (outside a campaign: %d)\n", at,
+              alone_at);
 }
 
 // People mistype and lists go stale: a person's one bounce a day, and a list owner's 1 % of

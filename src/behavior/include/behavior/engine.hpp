@@ -76,7 +76,11 @@
 //   active-campaign share of the hour (weight: one campaign message) earns up to throttle_at ×
 //   campaign_weight × a content factor (0 up to the campaign's mean probability 0.5, 1 from 0.7):
 //   the low-and-slow bot sharing a template the classifier half-recognises. Identical texts to new
-//   people with ham-like content (franchisees' newsletters, forwarded greetings) earn nothing.
+//   people with ham-like content (franchisees' newsletters, forwarded greetings) earn nothing —
+//   unless their addresses bounce: the day's hard bounces may stand in for content (0 under 1
+//   bounce or a 10 % share, full from 2 bounces at 20 %, × bounce_weight), the bot sharing a
+//   template the classifier misses entirely (measured with `portwarden simulate`, S3: throttled
+//   within 24 h where the bounces-alone term, which wants 4.5, came too late or never).
 //   Never beyond throttle: campaign membership with behaviour opens a case.
 // - Hard bounces (`on_bounce`, from the relay's delivery log: 5xx answers to mail the relay let
 //   through) are counted over 1 h and 24 h and compared with the recipients of the same window.
