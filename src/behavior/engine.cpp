@@ -241,27 +241,28 @@ campaign_terms campaign_of(const counters& c) {
   return t;
 }
 
-// Hard bounces against the recipients of the same window (see the contract in engine.hpp): 0 under
-// 3 bounces (decayed) or a 10 % share, full from 4.5 bounces at a 20 % share (tuned on simulator
-// seeds 1–5: 4 at 20 % throttled a person in 100,000 x 30 days whose 21 recipients had 4 bounces). People mistype an
-// address now and then and lists carry a few stale ones (~1 %); a bot writing to harvested or
+// Hard bounces against the recipients of the same window (see the contract in engine.hpp): the share
+// ramps from 0 at 10 % to 1 at 20 %, the decayed count from 0 at `from` to 1 at `full`. People mistype
+// an address now and then and lists carry a few stale ones (~1 %); a bot writing to harvested or
 // guessed addresses bounces 20–50 % of its mail.
-double bounce_strength(float bounces, float recipients) {
-  if (bounces < 3.0f) {
-    return 0;
-  }
-  const double share = static_cast<double>(bounces) / std::max(recipients, bounces);
-  return std::clamp((share - 0.1) / 0.1, 0.0, 1.0) * std::min(1.0, (bounces - 3.0) / 1.5);
-}
+struct bounce_count {
+  float from;
+  float full;
+};
+// On their own, from 3 and full at 4.5 (tuned on simulator seeds 1–5: 4 at 20 % throttled a person in
+// 100,000 x 30 days whose 21 recipients had 4 bounces).
+constexpr bounce_count bounces_alone{3.0f, 4.5f};
+// Inside the strangers-in-a-campaign evidence, whose other conditions already describe a bot's
+// pattern: from 1, full at 2.
+constexpr bounce_count bounces_in_campaign{1.0f, 2.0f};
 
-// Hard bounces as the strangers-in-a-campaign rule weighs them: 0 under 1 bounce (decayed) or a 10 %
-// share, full from 2 bounces at a 20 % share.
-double campaign_bounce_strength(float bounces, float recipients) {
-  if (bounces < 1.0f) {
+double bounce_strength(float bounces, float recipients, bounce_count n) {
+  if (bounces < n.from) {
     return 0;
   }
   const double share = static_cast<double>(bounces) / std::max(recipients, bounces);
-  return std::clamp((share - 0.1) / 0.1, 0.0, 1.0) * std::min(1.0, bounces - 1.0);
+  return std::clamp((share - 0.1) / 0.1, 0.0, 1.0) *
+         std::min(1.0, (static_cast<double>(bounces) - n.from) / (n.full - n.from));
 }
 
 evidence evaluate(const counters& c, const subscriber_state& s, const plan_settings& p) {
@@ -295,7 +296,7 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
   }
   const double spam_excess = e.spam ? std::clamp((*e.spam - 0.5) * 2, 0.0, 1.0) : 0.0;
   const campaign_terms camp = campaign_of(c);
-  const double day_bounces = bounce_strength(c.bounces_day, c.win[day][m_recipients]);
+  const double day_bounces = bounce_strength(c.bounces_day, c.win[day][m_recipients], bounces_alone);
   // Campaign mail amplifies a volume excess like novelty does, unless its content says it is not
   // spam (a chain letter): unscored campaign messages count fully, scored ones by their content.
   const double amplifier =
@@ -348,7 +349,7 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
     // whose addresses bounce is a hijacker working through a bought list, whatever the classifier
     // makes of the text. A person's phone changes addresses too, but its mail goes to people who
     // exist.
-    const double hour_bounces = bounce_strength(c.bounces_hour, h[m_recipients]);
+    const double hour_bounces = bounce_strength(c.bounces_hour, h[m_recipients], bounces_alone);
     if (hour_bounces > 0 && hour_novelty >= 0.75 && changes > 1) {
       suspicion = std::max(
           suspicion, p.hold_at * p.takeover_weight * p.bounce_weight * hour_bounces * std::min(1.0, changes - 1.0));
@@ -382,7 +383,7 @@ evidence evaluate(const counters& c, const subscriber_state& s, const plan_setti
       // Or hard bounces in its stead: a template the classifier misses, mailed to addresses of which a
       // fifth do not exist, is a bot's list at work; people's mail to new addresses bounces ~1 %.
       // Inside this rule's other conditions two bounces suffice (the bounces-alone term wants 4.5).
-      const double bounced = p.bounce_weight * campaign_bounce_strength(c.bounces_day, d[m_recipients]);
+      const double bounced = p.bounce_weight * bounce_strength(c.bounces_day, d[m_recipients], bounces_in_campaign);
       suspicion = std::max(
           suspicion, p.throttle_at * p.campaign_weight * camp.share * weight * strangers * std::max(content, bounced));
     }
