@@ -86,14 +86,16 @@
 //   through) are counted over 1 h and 24 h and compared with the recipients of the same window.
 //   Strength = share ramp (0 at 10 % of recipients, 1 at 20 %) × count ramp (0 under 3 bounces, 1
 //   from 4.5): people mistype now and then and lists carry ~1 % stale addresses; a bot writing to
-//   guessed or harvested addresses bounces 20–50 %. Three terms, each × plan.bounce_weight:
+//   guessed or harvested addresses bounces 20–50 %. Four terms, each × plan.bounce_weight:
 //   · the day's strength × throttle_at, whatever the rate and content (never more: bounces alone
 //     open a case and slow the mail, they do not stop it) — the low-and-slow bot whose template the
 //     classifier misses;
 //   · the day's strength joins the amplifier of a volume excess, like novelty;
 //   · with the takeover pattern (hour's recipients ≥ 75 % new, the client changed more than once in
 //     the hour): the hour's strength × hold_at × takeover_weight × min(1, changes − 1) — a hijacker
-//     working through a list, whatever the classifier makes of its text.
+//     working through a list, whatever the classifier makes of its text;
+//   · in the strangers-in-a-campaign evidence (above), with the count ramp from 1 to 2 bounces, in
+//     place of content.
 //   Bounces of mail that was held are not evidence (the caller attributes only mail it let through),
 //   so releasing a held queue does not re-hold the customer on the spam's own bounces.
 // - Attempts deferred at RCPT (suspicion is about what a subscriber tries to send, not only what we
