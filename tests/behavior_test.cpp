@@ -488,7 +488,7 @@ TEST(behavior, bounces_stand_in_for_content_in_a_campaign_of_strangers) {
   EXPECT_GE(at, 5) << "not before the rule's 5 messages and 2 bounces";
   EXPECT_TRUE(has_reason(last, reason_code::campaign));
   EXPECT_TRUE(has_reason(last, reason_code::hard_bounces));
-  const auto [alone_worst, alone_at, alone_last] = run(false, true);
+  const int alone_at = std::get<1>(run(false, true));
   EXPECT_TRUE(alone_at < 0 || alone_at > at) << "outside a campaign the bounces alone take longer";
   EXPECT_LE(std::get<0>(run(true, false)), level::watch);
   std::printf("S3 bot, campaign, p 0.15, 25 %% bounces: throttle at message %d (outside a campaign: %d)\n", at,
