@@ -66,7 +66,9 @@ import glob, json, math, os, platform, subprocess, sys
 out, md_path, source, seeds, root = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5]
 
 def load(name):
-    return [json.load(open(p)) for p in sorted(glob.glob(f"{out}/{name}-*.json"))]
+    # NAME-SEED.json exactly: "s7-newsletter-*" would also match the s7-newsletter-hijacked runs.
+    paths = glob.glob(f"{out}/{name}-*.json")
+    return [json.load(open(p)) for p in sorted(paths) if os.path.basename(p)[len(name) + 1:-5].isdigit()]
 
 def met(ok): return "met" if ok else "**not met**"
 
@@ -311,6 +313,15 @@ if k:
     slow = [t for t in k["ttd"] if t > 86400000]
     ok = k["detected"] == k["actors"] and not slow
     w(f"| S3 detected within 24 h (s3 file + population) | {k['detected']} of {k['actors']} detected, {len(slow)} of them after 24 h | {met(ok)} |")
+    # The same bar over every run, the scenario files' background S3 bots included: the long S7 runs
+    # (7 d, 42 d) give a bot more days to start beside an owner who keeps mailing, which dilutes its
+    # novelty and bounce share; reported so the focus view above does not hide that tail.
+    every = [merge(load(name)).get("s3_low_slow") for name in scen_files + ["population"]]
+    every = [e for e in every if e]
+    n = sum(e["actors"] for e in every); det = sum(e["detected"] for e in every)
+    late = sorted(t for e in every for t in e["ttd"] if t > 86400000)
+    w(f"| ... over every run, the scenario files' background S3 bots included | {det} of {n} detected, {len(late)} of them after 24 h"
+      f"{' (slowest ' + dur(late[-1]) + ')' if late else ''} | {met(det == n and not late)} |")
 if pop:
     held = sum(r["overall"]["legitimate_held"] for r in pop); thr = max(r["overall"]["throttled_per_100k_months"] for r in pop)
     lost = sum(r["overall"]["legitimate_messages_lost"] for r in pop)
