@@ -495,6 +495,36 @@ TEST(behavior, bounces_stand_in_for_content_in_a_campaign_of_strangers) {
               alone_at);
 }
 
+// Many bounces at a moderate share: a bot on a business line (whose floors hide its rate) writing
+// 4 messages an hour to strangers, one in six bouncing — the share a 20 % bot shows beside its
+// owner's own mail — is throttled within the day by the count of its bounces (the share alone, under
+// 20 %, earns watch). A person's bad day, 5 bounces among 27 recipients, stays below throttle.
+TEST(behavior, many_bounces_at_a_moderate_share_throttle) {
+  simulation sim;
+  level worst = level::normal;
+  int throttled_at = -1;
+  for (int i = 0; i < 96; ++i) {
+    const std::int64_t t = t0 + 8 * hour + i * 15 * minute;
+    worst = std::max(worst, sim.send("bot", t, {stranger(i)}, 0.4, "business").lvl);
+    if (i % 6 == 5) worst = std::max(worst, sim.eng.on_bounce("bot", t + minute)->lvl);
+    if (worst >= level::throttle && throttled_at < 0) throttled_at = i + 1;
+  }
+  EXPECT_EQ(worst, level::throttle) << "bounces alone never hold";
+  EXPECT_GT(throttled_at, 30);
+  EXPECT_LE(throttled_at, 96) << "within the day";
+  const std::string text = describe(sim.eng.report("bot", t0 + day)->reasons_view());
+  EXPECT_NE(text.find("hard bounces"), std::string::npos) << text;
+  std::printf("business-line bot, 1 in 6 bouncing, 4 an hour: throttled at message %d\n", throttled_at);
+
+  level person = level::normal;
+  for (int i = 0; i < 27; ++i) {
+    const std::int64_t t = t0 + 9 * hour + i * 20 * minute;
+    person = std::max(person, sim.send("person", t, {stranger(1000 + i)}, 0.1, "business").lvl);
+    if (i % 5 == 4 && i < 25) person = std::max(person, sim.eng.on_bounce("person", t + minute)->lvl);
+  }
+  EXPECT_LT(person, level::throttle);
+}
+
 // People mistype and lists go stale: a person's one bounce a day, and a list owner's 1 % of
 // stale members, stay normal.
 TEST(behavior, occasional_bounces_of_people_and_lists_are_no_evidence) {

@@ -86,7 +86,11 @@
 //   through) are counted over 1 h and 24 h and compared with the recipients of the same window.
 //   Strength = share ramp (0 at 10 % of recipients, 1 at 20 %) × count ramp (0 under 3 bounces, 1
 //   from 4.5): people mistype now and then and lists carry ~1 % stale addresses; a bot writing to
-//   guessed or harvested addresses bounces 20–50 %. Four terms, each × plan.bounce_weight:
+//   guessed or harvested addresses bounces 20–50 %. Or, when larger, the strength of many bounces at
+//   a moderate share: the log-likelihood ratio of the window's bounces at a bot's 20 % against a
+//   careless person's 2 %, from 8 (0) to 12 (1) — full at 13 bounces of 100 recipients or 45 of 500,
+//   never at a handful: a bot whose owner keeps mailing beside it reads 15–18 %. Four terms, each ×
+//   plan.bounce_weight:
 //   · the day's strength × throttle_at, whatever the rate and content (never more: bounces alone
 //     open a case and slow the mail, they do not stop it) — the low-and-slow bot whose template the
 //     classifier misses;
