@@ -283,11 +283,14 @@ own_kinds = {"s1-high-rate": ["s1_high_rate"], "s2-steady": ["s2_steady"], "s3-l
              "s4-campaign": ["s4_campaign"], "s5-hijacked-account": ["s5_burst", "s5_trickle"],
              "s7-newsletter-hijacked": ["s7_hijacked"]}
 allk = {}
+every_s3 = []  # every run's S3 bots, the scenario files' background ones included
 focus_actors = focus_detected = 0
 for name in scen_files + ["population"]:
     for kind, k in merge(load(name)).items():
         if not k["compromised"]:
             continue
+        if kind == "s3_low_slow":
+            every_s3.append(k)
         if name != "population" and kind not in own_kinds.get(name, []):
             continue
         if kind != "s6_contacts":
@@ -316,10 +319,8 @@ if k:
     # The same bar over every run, the scenario files' background S3 bots included: the long S7 runs
     # (7 d, 42 d) give a bot more days to start beside an owner who keeps mailing, which dilutes its
     # novelty and bounce share; reported so the focus view above does not hide that tail.
-    every = [merge(load(name)).get("s3_low_slow") for name in scen_files + ["population"]]
-    every = [e for e in every if e]
-    n = sum(e["actors"] for e in every); det = sum(e["detected"] for e in every)
-    late = sorted(t for e in every for t in e["ttd"] if t > 86400000)
+    n = sum(e["actors"] for e in every_s3); det = sum(e["detected"] for e in every_s3)
+    late = sorted(t for e in every_s3 for t in e["ttd"] if t > 86400000)
     w(f"| ... over every run, the scenario files' background S3 bots included | {det} of {n} detected, {len(late)} of them after 24 h"
       f"{' (slowest ' + dur(late[-1]) + ')' if late else ''} | {met(det == n and not late)} |")
 if pop:
